@@ -1,0 +1,122 @@
+"""Optimizers and gradient clipping, each working in place on the model's one flat buffer.
+
+The update rules are PyTorch's (SGD with momentum, Adagrad, Adam), so a model
+trained here and one trained there take the same steps. Each optimizer's state
+is a few named arrays (`slots`) plus a step count: exactly what a checkpoint
+must store for a resume to continue bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OPTIMIZERS = ("adam", "sgd", "adagrad")
+
+
+class Optimizer:
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, params: np.ndarray, lr: float):
+        self.params = params
+        self.lr = lr
+        self.steps = 0
+        self.slots = {name: np.zeros_like(params) for name in self.slot_names}
+        self._scratch = np.empty_like(params)
+
+    def step(self, grad: np.ndarray) -> None:
+        self.steps += 1
+        self._update(grad)
+
+    def _update(self, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """v = momentum * v + g;  p -= lr * v"""
+
+    slot_names = ("momentum",)
+
+    def __init__(self, params, lr, momentum: float = 0.0):
+        super().__init__(params, lr)
+        self.momentum = momentum
+
+    def _update(self, grad):
+        if self.momentum == 0.0:
+            np.multiply(grad, self.lr, out=self._scratch)
+        else:
+            v = self.slots["momentum"]
+            v *= self.momentum
+            v += grad
+            np.multiply(v, self.lr, out=self._scratch)
+        self.params -= self._scratch
+
+
+class Adagrad(Optimizer):
+    """s += g^2;  p -= lr * g / (sqrt(s) + eps)"""
+
+    slot_names = ("sum_sq",)
+
+    def __init__(self, params, lr, eps: float = 1e-10):
+        super().__init__(params, lr)
+        self.eps = eps
+
+    def _update(self, grad):
+        s, tmp = self.slots["sum_sq"], self._scratch
+        np.multiply(grad, grad, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.eps
+        np.divide(grad, tmp, out=tmp)
+        tmp *= self.lr
+        self.params -= tmp
+
+
+class Adam(Optimizer):
+    """m, v: running means of g and g^2;  p -= lr * m_hat / (sqrt(v_hat) + eps)"""
+
+    slot_names = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps: float = 1e-8):
+        super().__init__(params, lr)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+
+    def _update(self, grad):
+        m, v, tmp = self.slots["exp_avg"], self.slots["exp_avg_sq"], self._scratch
+        b1, b2 = self.beta1, self.beta2
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - b2
+        v += tmp
+        correction1 = 1 - b1 ** self.steps
+        correction2 = 1 - b2 ** self.steps
+        np.sqrt(v, out=tmp)
+        tmp /= np.sqrt(correction2)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.lr / correction1
+        self.params -= tmp
+
+
+def make_optimizer(name: str, params: np.ndarray, lr: float, momentum: float = 0.0) -> Optimizer:
+    if name == "sgd":
+        return SGD(params, lr, momentum)
+    if name == "adagrad":
+        return Adagrad(params, lr)
+    if name == "adam":
+        return Adam(params, lr)
+    raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
+
+
+def clip_by_norm(grad: np.ndarray, max_norm: float) -> float:
+    """Scale the whole gradient down to `max_norm` if it is longer; return the norm before."""
+    norm = float(np.sqrt(np.dot(grad, grad)))
+    if max_norm > 0 and norm > max_norm:
+        grad *= max_norm / (norm + 1e-6)
+    return norm
+
+
+def clip_by_value(grad: np.ndarray, limit: float) -> None:
+    np.clip(grad, -limit, limit, out=grad)
