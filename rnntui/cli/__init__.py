@@ -1,0 +1,35 @@
+"""The `rnntui` command: the TUI with no subcommand, headless commands otherwise.
+
+Textual is imported only when the TUI starts, so `rnntui train` and
+`rnntui --help` start fast and run on machines without a terminal UI.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from rnntui.cli.common import app, fail_cleanly
+
+# Each module adds its command to `app`.
+from rnntui.cli import corpora, evaluate, gradcheck, sample, train  # noqa: E402,F401
+
+
+@app.callback(invoke_without_command=True)
+def launch(
+    ctx: typer.Context,
+    checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Open a saved model, paused, with its history."),
+    corpus: str = typer.Option("python", "--corpus", help="Corpus name or path of a UTF-8 text file."),
+) -> None:
+    """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with fail_cleanly():
+        from rnntui.tui.app import run_app
+
+        run_app(corpus=corpus, checkpoint=checkpoint)
+
+
+def main() -> None:
+    app()

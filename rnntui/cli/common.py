@@ -1,0 +1,34 @@
+"""What every command shares: the Typer app and the rule that user errors end in one line."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import typer
+
+from rnntui.errors import RnntuiError
+
+app = typer.Typer(
+    name="rnntui",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def error_line(message: str) -> None:
+    sys.stderr.write(f"rnntui: error: {message}\n")
+
+
+@contextlib.contextmanager
+def fail_cleanly():
+    """Turn a user's error into one line on stderr and exit status 1; never a traceback."""
+    try:
+        yield
+    except RnntuiError as error:
+        error_line(str(error))
+        raise typer.Exit(1) from None
+    except BrokenPipeError:  # `rnntui sample ... | head` is fine
+        raise typer.Exit(0) from None

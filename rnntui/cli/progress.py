@@ -1,0 +1,62 @@
+"""Rendering trainer events for a terminal (Rich) and for scripts (JSON Lines)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from rnntui.train.events import EvalDone, SampleReady, StepDone, as_record
+
+
+class JsonLog:
+    """One JSON object per event, flushed as it happens so `tail -f` follows a run."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "a", encoding="utf-8")
+
+    def __call__(self, event) -> None:
+        self.file.write(json.dumps(as_record(event), ensure_ascii=False) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class ProgressView:
+    """A progress bar with step, loss, validation loss, chars/s and time left; samples printed above it."""
+
+    def __init__(self, trainer):
+        self.console = Console(stderr=True)
+        self.trainer = trainer
+        self.progress = Progress(
+            TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(),
+            TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  {task.fields[rate]} chars/s"),
+            TimeRemainingColumn(), console=self.console, transient=False,
+        )
+        self.val = "-"
+
+    def __enter__(self):
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "train", total=self.trainer.config.steps, completed=self.trainer.step, loss="-", val=self.val, rate="-"
+        )
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.stop()
+
+    def __call__(self, event) -> None:
+        if isinstance(event, StepDone):
+            smoothed = self.trainer.history.smoothed
+            loss = f"{smoothed:.3f}" if math.isfinite(smoothed) else "-"
+            self.progress.update(self.task, completed=event.step, loss=loss, rate=f"{event.chars_per_sec:,.0f}")
+        elif isinstance(event, EvalDone):
+            self.val = f"{event.val_loss:.3f} ({event.val_loss / math.log(2):.2f} bpc)"
+            self.progress.update(self.task, val=self.val)
+        elif isinstance(event, SampleReady):
+            self.console.rule(f"sample at step {event.step}, temperature {event.temperature}")
+            self.console.print(event.text, markup=False, highlight=False)

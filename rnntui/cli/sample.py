@@ -1,0 +1,48 @@
+"""`rnntui sample`: stream a checkpoint's continuation of a prompt."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rnntui.cli.common import app, fail_cleanly
+
+
+@app.command()
+def sample(
+    checkpoint: Path = typer.Option(..., help="A checkpoint written by `rnntui train` or the playground."),
+    prompt: str = typer.Option("", help="Text to continue (the model reads it first)."),
+    stdin: bool = typer.Option(False, "--stdin", help="Read the prompt from standard input."),
+    length: int = typer.Option(500, min=0, help="Characters to generate."),
+    temperature: float = typer.Option(0.8, min=0, help="0 = greedy; below 1 is safer, above 1 wilder."),
+    top_k: int = typer.Option(0, min=0, help="Draw only from the k likeliest characters; 0 = all."),
+    seed: Optional[int] = typer.Option(None, help="Fix the draw."),
+    unknown: str = typer.Option("error", help="A prompt character outside the vocabulary: error, or skip it with a warning."),
+) -> None:
+    """Generate text from a trained model, streamed as it is produced."""
+    import numpy as np
+
+    from rnntui.errors import RnntuiError
+    from rnntui.train.sampling import generate
+    from rnntui.train.model_file import load_model
+
+    with fail_cleanly():
+        if unknown not in ("error", "skip"):
+            raise RnntuiError("--unknown must be error or skip")
+        model, vocab = load_model(checkpoint)
+        text = sys.stdin.read() if stdin else prompt
+        missing = vocab.unknown_chars(text)
+        if missing and unknown == "skip":
+            shown = ", ".join(f"{c!r}" for c in missing)
+            typer.echo(f"rnntui: warning: skipped characters outside the vocabulary: {shown}", err=True)
+        ids = vocab.encode(text, unknown=unknown)
+        out = sys.stdout
+        out.write(text)
+        out.flush()
+        for char, _ in generate(model, vocab, ids, length, temperature, top_k, np.random.default_rng(seed)):
+            out.write(char)
+            out.flush()
+        out.write("\n")

@@ -1,0 +1,121 @@
+"""`rnntui train`: headless training with a Rich progress bar, a JSON Lines log and safe stops."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from rnntui.cli.common import app, error_line, fail_cleanly
+from rnntui.cli.progress import JsonLog, ProgressView
+from rnntui.errors import TrainingError
+from rnntui.train.config import TrainConfig
+from rnntui.train.events import Failed
+
+DEFAULT = TrainConfig()
+
+# Exit status for a stop by signal, as shells report it: 128 + the signal's number.
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    corpus: str = typer.Option(DEFAULT.corpus, help="Corpus name (see `rnntui corpora`) or path of a UTF-8 text file."),
+    cell: str = typer.Option(DEFAULT.cell, help="rnn, lstm or gru."),
+    hidden: int = typer.Option(DEFAULT.hidden, min=1, help="Hidden units per layer."),
+    layers: int = typer.Option(DEFAULT.layers, min=1, help="Stacked recurrent layers."),
+    embed: int = typer.Option(DEFAULT.embed, min=1, help="Embedding size."),
+    seq_len: int = typer.Option(DEFAULT.seq_len, min=1, help="Truncation k: characters per chunk of truncated BPTT."),
+    bptt: str = typer.Option("truncated", help="truncated (chunks of --seq-len) or full (each stream at once)."),
+    batch: int = typer.Option(DEFAULT.batch, min=1, help="Parallel streams per step (lowered for a small corpus)."),
+    steps: int = typer.Option(DEFAULT.steps, min=0, help="The step to reach (with --resume, counted from the start)."),
+    minutes: float = typer.Option(0.0, min=0, help="Wall-clock budget for the whole run; 0 = none."),
+    lr: float = typer.Option(DEFAULT.lr, help="Learning rate."),
+    optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
+    momentum: float = typer.Option(DEFAULT.momentum, min=0, help="SGD momentum."),
+    clip: float = typer.Option(DEFAULT.clip, min=0, help="Clip the gradient's global norm to this; 0 = off."),
+    clip_value: float = typer.Option(DEFAULT.clip_value, min=0, help="Clip each gradient entry to +-this; 0 = off."),
+    dropout: float = typer.Option(DEFAULT.dropout, min=0, max=1, help="Dropout between layers."),
+    dtype: str = typer.Option(DEFAULT.dtype, help="float32 or float64."),
+    seed: int = typer.Option(DEFAULT.seed, help="Fixes initialisation, dropout and samples."),
+    val_frac: float = typer.Option(DEFAULT.val_frac, min=0, max=1, help="Share of the text kept for validation."),
+    eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (and checkpoints)."),
+    sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
+    temperature: float = typer.Option(DEFAULT.temperature, min=0, help="Sampling temperature for printed samples."),
+    skip_nonfinite: bool = typer.Option(False, help="Skip a step whose loss or gradient is not finite, instead of stopping."),
+    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at each evaluation and at the end."),
+    resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus)."),
+    log: Optional[Path] = typer.Option(None, help="Write every event as one JSON object per line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples."),
+) -> None:
+    """Train a model headless, with checkpoints, and stop safely on Ctrl-C."""
+    from rnntui.train.trainer import Trainer
+
+    with fail_cleanly():
+        if bptt not in ("truncated", "full"):
+            raise TrainingError("--bptt must be truncated or full")
+        options = dict(
+            corpus=corpus, cell=cell, hidden=hidden, layers=layers, embed=embed,
+            seq_len=0 if bptt == "full" else seq_len, batch=batch, steps=steps, minutes=minutes, lr=lr,
+            optimizer=optimizer, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
+            dtype=dtype, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
+            temperature=temperature, skip_nonfinite=skip_nonfinite,
+        )
+        if resume is not None:
+            # Only what was said on the command line changes a resumed run.
+            said = {k: v for k, v in options.items() if _given(ctx, k)}
+            if _given(ctx, "bptt"):
+                said["seq_len"] = options["seq_len"]
+            trainer = Trainer.resume(resume, **said)
+        else:
+            trainer = Trainer.from_config(TrainConfig(**options))
+        trainer.checkpoint_path = out or resume or Path(f"{Path(trainer.config.corpus).stem}-{trainer.config.cell}.safetensors")
+        if trainer.batch < trainer.config.batch:
+            typer.echo(f"note: the corpus is small; batch lowered from {trainer.config.batch} to {trainer.batch}", err=True)
+
+        stopped_by, failures = [], []
+        trainer.listeners.append(lambda event: failures.append(event.message) if isinstance(event, Failed) else None)
+
+        def stop(signum, _frame):
+            stopped_by.append(signum)
+            trainer.request_stop()
+
+        previous = {s: signal.signal(s, stop) for s in SIGNAL_EXIT}
+        log_file = JsonLog(log) if log else None
+        try:
+            if log_file:
+                trainer.listeners.append(log_file)
+            view = None if quiet else ProgressView(trainer)
+            if view:
+                trainer.listeners.append(view)
+                with view:
+                    finished = trainer.run()
+            else:
+                finished = trainer.run()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            if log_file:
+                log_file.close()
+
+        if finished.reason == "failed":
+            error_line(f"{failures[-1]}; the last good checkpoint is untouched")
+            raise typer.Exit(1)
+        path = trainer.checkpoint_path
+        if stopped_by:
+            error_line(
+                f"stopped at step {trainer.step}; checkpoint saved to {path}; resume with: "
+                f"rnntui train --resume {path} --steps {trainer.config.steps}"
+            )
+            raise typer.Exit(SIGNAL_EXIT[stopped_by[0]])
+        if not quiet:
+            typer.echo(f"step {trainer.step}: checkpoint saved to {path}")
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """True when the user typed this option, rather than leaving its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")

@@ -1,0 +1,84 @@
+"""The full training configuration: what the CLI's options and the TUI's controls set.
+
+It is stored as JSON in every checkpoint, so a resumed run knows its corpus and
+shape. Shape fields fix the model; the others may change between runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from rnntui.engine.optim import OPTIMIZERS
+from rnntui.engine.shape import CELLS
+from rnntui.errors import TrainingError
+
+# Fields that fix the model's tensors: a resume may not change them.
+SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    corpus: str = "python"
+    cell: str = "lstm"
+    hidden: int = 128
+    layers: int = 1
+    embed: int = 32
+    seq_len: int = 64  # truncation k; 0 means full BPTT over each whole stream
+    batch: int = 32
+    steps: int = 1000  # the step to reach
+    minutes: float = 0.0  # wall-clock budget of the whole run; 0 = none
+    lr: float = 2e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9  # SGD only
+    clip: float = 5.0  # global gradient norm; 0 = off
+    clip_value: float = 0.0  # elementwise; 0 = off
+    dropout: float = 0.0
+    forget_bias: float = 1.0  # LSTM forget-gate bias at start
+    dtype: str = "float32"
+    seed: int = 0
+    val_frac: float = 0.1
+    eval_every: int = 100
+    eval_chars: int = 20_000  # validation characters scored per evaluation
+    sample_every: int = 200
+    sample_length: int = 200
+    temperature: float = 0.8
+    skip_nonfinite: bool = False  # skip a step whose loss or gradient is not finite, instead of stopping
+
+    def validated(self) -> TrainConfig:
+        """Refuse what cannot work before any work starts, with one clear line."""
+        problems = []
+        if self.cell not in CELLS:
+            problems.append(f"--cell must be one of {', '.join(CELLS)}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"--optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.dtype not in ("float32", "float64"):
+            problems.append("--dtype must be float32 or float64")
+        for name in ("hidden", "layers", "embed", "batch", "eval_every", "sample_every", "eval_chars"):
+            if getattr(self, name) < 1:
+                problems.append(f"--{name.replace('_', '-')} must be at least 1")
+        for name in ("seq_len", "steps", "sample_length"):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name.replace('_', '-')} must not be negative")
+        for name in ("minutes", "clip", "clip_value", "temperature"):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name.replace('_', '-')} must not be negative")
+        if not self.lr > 0:
+            problems.append("--lr must be positive")
+        if not 0 <= self.val_frac < 1:
+            problems.append("--val-frac must be in [0, 1)")
+        if not 0 <= self.dropout < 1:
+            problems.append("--dropout must be in [0, 1)")
+        if problems:
+            raise TrainingError("; ".join(problems))
+        return self
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def with_changes(self, **changes) -> TrainConfig:
+        return replace(self, **changes)

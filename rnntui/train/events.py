@@ -1,0 +1,72 @@
+"""What the trainer tells its listeners: small frozen records, one per thing that happened.
+
+Front ends (the Rich progress, the JSON Lines log, the TUI panes) consume these
+and nothing else; `as_record` turns one into the JSON object the log writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class StepDone:
+    step: int
+    loss: float  # nats, mean over this step's characters
+    chars_per_sec: float  # this step's own rate
+    epoch: int
+    grad_norm: float
+    lr: float
+    skipped: bool = False  # a non-finite step that was skipped, not applied
+
+
+@dataclass(frozen=True)
+class EvalDone:
+    step: int
+    val_loss: float  # nats
+    train_loss: float  # smoothed training loss at this step
+
+
+@dataclass(frozen=True)
+class SampleReady:
+    step: int
+    text: str
+    temperature: float
+    probs: tuple[float, ...] = ()  # the probability the model gave each character of `text`
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    step: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    step: int
+    reason: str  # "steps", "time", "stopped"
+
+
+EVENT_NAMES = {
+    StepDone: "step", EvalDone: "eval", SampleReady: "sample",
+    CheckpointSaved: "checkpoint", Failed: "failed", Finished: "finished",
+}
+
+Event = StepDone | EvalDone | SampleReady | CheckpointSaved | Failed | Finished
+
+
+def as_record(event: Event) -> dict:
+    """The JSON Lines form: {"event": "step", "step": 12, ...}."""
+    record = {"event": EVENT_NAMES[type(event)]}
+    record.update(asdict(event))
+    if isinstance(event, SampleReady):
+        del record["probs"]  # the log keeps the text; the per-character tint is for the TUI
+    return record
+
+

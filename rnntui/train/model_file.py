@@ -1,0 +1,16 @@
+"""A model and its vocabulary from a checkpoint, computing in the file's dtype."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnntui.data.vocab import Vocabulary
+from rnntui.engine.model import CharRNN
+from rnntui.train.checkpoint import load_checkpoint
+
+
+def load_model(path: str | Path) -> tuple[CharRNN, Vocabulary]:
+    ckpt = load_checkpoint(path)
+    model = CharRNN(ckpt.shape, dtype=ckpt.dtype)
+    model.load_params(ckpt.params)
+    return model, Vocabulary(ckpt.vocab)
