@@ -1,0 +1,1 @@
+"""Bundled corpora, shipped inside the package as rnntui.corpora (see pyproject.toml)."""
