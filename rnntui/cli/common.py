@@ -32,3 +32,16 @@ def fail_cleanly():
         raise typer.Exit(1) from None
     except BrokenPipeError:  # `rnntui sample ... | head` is fine
         raise typer.Exit(0) from None
+
+
+# Half-open ranges, which Typer's min/max cannot say; a bad value is a usage error (exit 2).
+def fraction(value: float) -> float:
+    if not 0 <= value < 1:
+        raise typer.BadParameter("must be at least 0 and below 1")
+    return value
+
+
+def positive(value: float) -> float:
+    if not value > 0:
+        raise typer.BadParameter("must be positive")
+    return value

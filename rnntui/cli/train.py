@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, error_line, fail_cleanly
+from rnntui.cli.common import app, error_line, fail_cleanly, fraction, positive
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
 from rnntui.train.config import TrainConfig
@@ -33,15 +33,15 @@ def train(
     batch: int = typer.Option(DEFAULT.batch, min=1, help="Parallel streams per step (lowered for a small corpus)."),
     steps: int = typer.Option(DEFAULT.steps, min=0, help="The step to reach (with --resume, counted from the start)."),
     minutes: float = typer.Option(0.0, min=0, help="Wall-clock budget for the whole run; 0 = none."),
-    lr: float = typer.Option(DEFAULT.lr, help="Learning rate."),
+    lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate."),
     optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
     momentum: float = typer.Option(DEFAULT.momentum, min=0, help="SGD momentum."),
     clip: float = typer.Option(DEFAULT.clip, min=0, help="Clip the gradient's global norm to this; 0 = off."),
     clip_value: float = typer.Option(DEFAULT.clip_value, min=0, help="Clip each gradient entry to +-this; 0 = off."),
-    dropout: float = typer.Option(DEFAULT.dropout, min=0, max=1, help="Dropout between layers."),
+    dropout: float = typer.Option(DEFAULT.dropout, callback=fraction, help="Dropout between layers."),
     dtype: str = typer.Option(DEFAULT.dtype, help="float32 or float64."),
     seed: int = typer.Option(DEFAULT.seed, help="Fixes initialisation, dropout and samples."),
-    val_frac: float = typer.Option(DEFAULT.val_frac, min=0, max=1, help="Share of the text kept for validation."),
+    val_frac: float = typer.Option(DEFAULT.val_frac, callback=fraction, help="Share of the text kept for validation."),
     eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (and checkpoints)."),
     sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
     temperature: float = typer.Option(DEFAULT.temperature, min=0, help="Sampling temperature for printed samples."),

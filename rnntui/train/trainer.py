@@ -199,7 +199,9 @@ class Trainer:
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
-        with self._weights_lock:
+        # Overflow is caught below as a non-finite loss or gradient, with one clear message,
+        # instead of numpy's warnings.
+        with self._weights_lock, np.errstate(over="ignore", invalid="ignore"):
             result = model.forward(inputs, targets, state=self.state, dropout=cfg.dropout, rng=self.rng)
             model.backward()
             norm = clip_by_norm(model.grad_flat, cfg.clip)
@@ -213,6 +215,11 @@ class Trainer:
                 )
             if finite:
                 self.optimizer.step(model.grad_flat)
+                if not np.isfinite(model.flat).all():
+                    # Not skippable: the weights themselves are lost. The last checkpoint is not.
+                    raise TrainingError(
+                        f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip"
+                    )
         if finite:
             self.state = result.state
         else:

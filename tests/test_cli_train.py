@@ -1,0 +1,149 @@
+"""`rnntui train`: learning, logging, resuming exactly, stopping safely, refusing bad input."""
+
+import json
+import signal
+import time
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from cli_helpers import TINY, run, spawn
+from rnntui.train.checkpoint import load_checkpoint
+
+
+def events(log_path):
+    return [json.loads(line) for line in log_path.read_text().splitlines()]
+
+
+def test_hello_is_learned_below_a_tenth_of_a_nat(tmp_path):
+    log = tmp_path / "log.jsonl"
+    result = run("train", "--corpus", "hello", "--steps", "300", "--hidden", "32", "--eval-every", "100",
+                 "--out", tmp_path / "h.safetensors", "--log", log, "-q")
+    assert result.exit_code == 0, result.stderr
+    records = events(log)
+    evals = [r for r in records if r["event"] == "eval"]
+    assert [r["step"] for r in evals] == [100, 200, 300]
+    assert evals[-1]["val_loss"] < 0.1
+    steps = [r for r in records if r["event"] == "step"]
+    assert len(steps) == 300 and all(r["chars_per_sec"] > 0 for r in steps)
+    assert steps[0]["loss"] > 1.0  # it started knowing nothing: ln 4 = 1.39
+    assert {"checkpoint", "sample"} <= {r["event"] for r in records}
+
+
+def test_resume_continues_bit_for_bit(tmp_path):
+    shape = [*TINY, "--corpus", "fables", "--layers", "2", "--dropout", "0.2", "--cell", "gru"]
+    assert run("train", *shape, "--steps", "24", "--out", tmp_path / "whole.safetensors").exit_code == 0
+    assert run("train", *shape, "--steps", "12", "--out", tmp_path / "half.safetensors").exit_code == 0
+    resumed = run("train", "--resume", tmp_path / "half.safetensors", "--steps", "24", "-q")
+    assert resumed.exit_code == 0, resumed.stderr
+    whole, half = load_file(tmp_path / "whole.safetensors"), load_file(tmp_path / "half.safetensors")
+    assert whole.keys() == half.keys()
+    for name in whole:
+        assert np.array_equal(whole[name], half[name]), name
+    assert load_checkpoint(tmp_path / "half.safetensors").train_state["step"] == 24
+
+
+def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path):
+    path = tmp_path / "m.safetensors"
+    assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    refused = run("train", "--resume", path, "--hidden", "32", "--steps", "10")
+    assert refused.exit_code == 1
+    assert "--hidden 32 disagrees with the checkpoint's 16" in refused.stderr
+    changed = run("train", "--resume", path, "--lr", "0.01", "--steps", "10", "-q")
+    assert changed.exit_code == 0, changed.stderr
+    ckpt = load_checkpoint(path)
+    assert ckpt.config["lr"] == 0.01 and ckpt.train_state["step"] == 10
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_saves_and_resumes(tmp_path, signum, status):
+    path, log = tmp_path / "run.safetensors", tmp_path / "log.jsonl"
+    child = spawn("train", *TINY, "--corpus", "fables", "--steps", "1000000", "--out", path, "--log", log, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (log.exists() and log.read_text().count('"event": "step"') > 20):
+        time.sleep(0.05)
+    child.send_signal(signum)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == status, err
+    assert "Traceback" not in err
+    step = load_checkpoint(path).train_state["step"]
+    assert step > 20
+    assert f"stopped at step {step}" in err and f"rnntui train --resume {path}" in err
+    resumed = run("train", "--resume", path, "--steps", step + 3, "-q")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert load_checkpoint(path).train_state["step"] == step + 3
+
+
+def test_a_diverging_run_stops_and_keeps_the_good_checkpoint(tmp_path):
+    path = tmp_path / "good.safetensors"
+    assert run("train", *TINY, "--corpus", "fables", "--steps", "10", "--out", path).exit_code == 0
+    before = path.read_bytes()
+    result = run("train", "--resume", path, "--steps", "40", "--optimizer", "sgd", "--lr", "1e38", "--clip", "0")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("rnntui: error:")]
+    assert len(errors) == 1 and "non-finite at step" in errors[0]
+    assert path.read_bytes() == before
+
+
+def test_small_corpus_lowers_the_batch(tmp_path):
+    text = tmp_path / "small.txt"
+    text.write_text("abcdefghij" * 20)  # 200 chars: 180 train, 179 predictions
+    result = run("train", "--corpus", text, "--batch", "64", "--seq-len", "16", "--steps", "3", "--hidden", "8",
+                 "--out", tmp_path / "s.safetensors", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "batch lowered from 64 to 11" in result.stderr
+
+
+def test_full_bptt_trains_on_whole_streams(tmp_path):
+    log = tmp_path / "log.jsonl"
+    result = run("train", "--corpus", "hello", "--bptt", "full", "--batch", "2", "--steps", "2", "--hidden", "8",
+                 "--out", tmp_path / "f.safetensors", "--log", log, "-q")
+    assert result.exit_code == 0, result.stderr
+    # 9000 training characters, 2 streams: every step reads 2 x 4499 of them, and each step is an epoch.
+    steps = [r for r in events(log) if r["event"] == "step"]
+    assert [r["epoch"] for r in steps] == [1, 2]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"abc\x00def" * 10, "binary"),
+    (b"caf\xe9 au lait " * 10, "UTF-8"),
+    (b"tiny", "fewer than one chunk"),
+])
+def test_bad_corpus_files_are_refused_in_one_line(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    result = run("train", "--corpus", path, "--steps", "1", "--out", tmp_path / "x.safetensors")
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_missing_corpus_names_the_choices(tmp_path):
+    result = run("train", "--corpus", tmp_path / "nope.txt", "--steps", "1")
+    assert result.exit_code == 1 and "nope.txt" in result.stderr
+    result = run("train", "--corpus", "nonesuch", "--steps", "1")
+    assert result.exit_code == 1 and "hello" in result.stderr
+
+
+@pytest.mark.parametrize("option", [
+    ["--hidden", "0"], ["--layers", "-1"], ["--batch", "0"], ["--seq-len", "0"], ["--val-frac", "1"],
+    ["--val-frac", "-0.1"], ["--temperature", "-1"], ["--dropout", "1"], ["--steps", "-5"],
+    ["--lr", "0"],
+])
+def test_out_of_range_options_are_refused_before_work(tmp_path, option):
+    result = run("train", "--corpus", "hello", *option, "--out", tmp_path / "x.safetensors")
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--cell", "transformer"], "--cell must be one of rnn, lstm, gru"),
+    (["--optimizer", "rmsprop"], "--optimizer must be one of"),
+    (["--bptt", "partial"], "--bptt must be truncated or full"),
+])
+def test_bad_choices_are_refused_in_one_line(tmp_path, option, message):
+    result = run("train", "--corpus", "hello", *option, "--out", tmp_path / "x.safetensors")
+    assert result.exit_code == 1 and message in result.stderr
