@@ -231,3 +231,12 @@ def test_fully_masked_batch_scores_nothing():
     model.backward()
     assert result.count == 0 and result.loss == 0.0
     assert not np.any(model.grad_flat)
+
+
+def test_a_trace_survives_the_next_forward_pass():
+    model = CharRNN(ModelShape("lstm", 6, 3, 4, 1), dtype=np.float64, seed=0)
+    trace = model.forward(np.array([[1, 2, 3]]), trace=True).trace
+    kept = {name: a.copy() for name, a in trace[0].items()}
+    model.forward(np.array([[5, 4, 0]]))
+    for name, a in trace[0].items():
+        assert np.array_equal(a, kept[name]), name

@@ -163,7 +163,7 @@ class CharRNN:
             result.logits = z.reshape(T, B, V).transpose(1, 0, 2).copy()
         if trace:
             result.trace = [
-                {name: np.ascontiguousarray(a.transpose(1, 0, 2)) for name, a in cell.trace().items()}
+                {name: a.transpose(1, 0, 2).copy() for name, a in cell.trace().items()}  # copies: buffers are reused
                 for cell in self.cells
             ]
         return result
