@@ -1,0 +1,231 @@
+"""The race: RNN, LSTM and GRU of about the same size, trained side by side on one memory task.
+
+Every cell sees the same batches in the same order and starts from the same
+seed, so the only difference between the curves is the cell. `race()` is a
+`Race` yields the standings after every evaluation when iterated, so a UI can
+plot them live and stop the race by no longer asking; `run_race()` drives it
+to the end.
+
+Truncation k: each batch's sequences are walked in chunks of k timesteps with
+the state carried forward but the gradient cut at every chunk boundary, the way
+truncated BPTT trains on long text. The chunks' gradients are summed into one
+update per batch, so a step means the same thing for every k. With k at least
+the sequence length (the default, 0) this is full BPTT.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rnntui.data.tasks import Task, TaskBatch, make_task
+from rnntui.engine.model import CharRNN
+from rnntui.engine.optim import clip_by_norm, make_optimizer
+from rnntui.engine.shape import CELLS, ModelShape
+from rnntui.errors import RnntuiError
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    """Defaults measured on recall, span 40, seeds 0-2: the gated cells learn it in well under a minute on 2 cores."""
+
+    task: str = "recall"
+    span: int | None = None  # None: the task's own default
+    bptt: int = 0  # truncation k; 0 = full BPTT over each sequence
+    steps: int = 1500
+    batch: int = 32
+    params: int = 3000  # parameter budget each cell's hidden size is fitted to
+    hidden: int = 0  # > 0: this hidden size for every cell instead of a budget
+    embed: int = 8
+    cells: tuple[str, ...] = CELLS
+    optimizer: str = "adam"
+    lr: float = 1e-2
+    clip: float = 1.0
+    forget_bias: float = 3.0  # LSTM only: f starts near 0.95; at 1.0 it stalled at chance on recall beyond span ~20
+    eval_every: int = 50
+    eval_size: int = 256  # held-out sequences every evaluation scores
+    seed: int = 0
+
+    def validated(self) -> RaceConfig:
+        for name in ("steps", "batch", "embed", "eval_every", "eval_size"):
+            if getattr(self, name) < 1:
+                raise RnntuiError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.bptt < 0:
+            raise RnntuiError(f"--bptt must be 0 (full) or a positive truncation, got {self.bptt}")
+        if not self.cells or any(c not in CELLS for c in self.cells):
+            raise RnntuiError(f"--cells takes a comma-separated list of {', '.join(CELLS)}")
+        if self.hidden < 0 or (self.hidden == 0 and self.params < 1):
+            raise RnntuiError("give a positive --hidden or --params budget")
+        if not self.lr > 0:
+            raise RnntuiError(f"--lr must be positive, got {self.lr}")
+        return replace(self, cells=tuple(dict.fromkeys(self.cells)))
+
+
+def hidden_for_budget(cell: str, vocab_size: int, embed: int, budget: int, layers: int = 1) -> int:
+    """The hidden size whose model has the parameter count nearest `budget` (the smaller one on a tie)."""
+    def count(h: int) -> int:
+        return ModelShape(cell, vocab_size, embed, h, layers).param_count()
+
+    hidden = 1
+    while count(hidden + 1) <= budget:  # the count grows with h, so walk up to the budget
+        hidden += 1
+    if abs(count(hidden + 1) - budget) < abs(count(hidden) - budget):
+        hidden += 1
+    return hidden
+
+
+@dataclass(frozen=True)
+class Score:
+    step: int
+    accuracy: float  # on the scored positions of the held-out sequences
+    loss: float  # nats, mean over the same positions
+
+
+@dataclass(frozen=True)
+class Standings:
+    """What the race yields after each evaluation: every cell's score at `step`."""
+
+    step: int
+    scores: dict[str, Score]
+    seconds: dict[str, float]  # training time spent so far, per cell
+
+
+@dataclass
+class Racer:
+    """One cell in the race: its model, optimizer and curve."""
+
+    cell: str
+    model: CharRNN
+    optimizer: object
+    curve: list[Score] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def params(self) -> int:
+        return self.model.shape.param_count()
+
+
+def make_racers(config: RaceConfig, task: Task) -> list[Racer]:
+    racers = []
+    for cell in config.cells:
+        hidden = config.hidden or hidden_for_budget(cell, task.vocab.size, config.embed, config.params)
+        shape = ModelShape(cell, task.vocab.size, config.embed, hidden, 1)
+        model = CharRNN(shape, seed=config.seed, forget_bias=config.forget_bias if cell == "lstm" else None)
+        racers.append(Racer(cell, model, make_optimizer(config.optimizer, model.flat, config.lr)))
+    return racers
+
+
+def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int) -> float:
+    """Leave dLoss/dparameters of the batch's mean scored loss in model.grad_flat, truncated at `bptt`; return the loss.
+
+    Chunks with nothing scored still run forward (their state carries the
+    memory) but need no backward pass: with the gradient cut at their end,
+    nothing flows back into them.
+    """
+    T = batch.inputs.shape[1]
+    k = T if bptt <= 0 else bptt
+    total = batch.scored
+    grad = np.zeros_like(model.grad_flat)
+    state, loss = None, 0.0
+    for start in range(0, T, k):
+        part = slice(start, start + k)
+        count = int(batch.mask[:, part].sum())
+        if count == 0:
+            state = model.forward(batch.inputs[:, part], state=state).state
+            continue
+        result = model.forward(batch.inputs[:, part], batch.targets[:, part], batch.mask[:, part], state=state)
+        model.backward()  # no dstate: the gradient stops at this chunk's start
+        grad += model.grad_flat * (count / total)  # the chunk's mean becomes its share of the batch's mean
+        loss += result.loss * count / total
+        state = result.state
+    model.grad_flat[...] = grad
+    return loss
+
+
+def train_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
+    start = time.perf_counter()
+    loss = batch_gradient(racer.model, batch, bptt)
+    clip_by_norm(racer.model.grad_flat, clip)
+    if np.isfinite(loss) and np.all(np.isfinite(racer.model.grad_flat)):
+        racer.optimizer.step(racer.model.grad_flat)  # a non-finite step is skipped, never applied
+    racer.seconds += time.perf_counter() - start
+    return loss
+
+
+def evaluate(model: CharRNN, task: Task, batch: TaskBatch, step: int) -> Score:
+    """Accuracy and loss on the scored positions; one forward pass, the state carried through as in training."""
+    result = model.forward(batch.inputs, batch.targets, batch.mask, logits=True)
+    return Score(step, task.accuracy(result.logits, batch), result.loss)
+
+
+class Race:
+    """Every cell trained on the same batches. Iterate it for the standings at step 0 and every `eval_every` steps.
+
+    The racers' models are live: a UI may read them between standings (for the
+    gradient reach, say), and stops the race simply by no longer iterating.
+    """
+
+    def __init__(self, config: RaceConfig):
+        self.config = config = config.validated()
+        self.task = make_task(config.task, config.span)
+        self.racers = make_racers(config, self.task)
+        # Separate streams for training and evaluation: the held-out set never depends on the step count.
+        self.train_rng = np.random.default_rng([config.seed, 0])
+        self.held_out = self.task.batch(np.random.default_rng([config.seed, 1]), config.eval_size)
+        self.step = 0
+
+    def standings(self) -> Standings:
+        for racer in self.racers:
+            racer.curve.append(evaluate(racer.model, self.task, self.held_out, self.step))
+        return Standings(self.step, {r.cell: r.curve[-1] for r in self.racers}, {r.cell: r.seconds for r in self.racers})
+
+    def __iter__(self) -> Iterator[Standings]:
+        config = self.config
+        if self.step == 0:
+            yield self.standings()
+        while self.step < config.steps:
+            batch = self.task.batch(self.train_rng, config.batch)
+            for racer in self.racers:
+                train_step(racer, batch, config.bptt, config.clip)
+            self.step += 1
+            if self.step % config.eval_every == 0 or self.step == config.steps:
+                yield self.standings()
+
+    def results(self) -> list[CellResult]:
+        return [
+            CellResult(
+                r.cell, r.model.shape.hidden_size, r.params, r.curve[-1].accuracy, r.curve[-1].loss,
+                self.task.chance, [(s.step, s.accuracy) for s in r.curve], r.seconds,
+            )
+            for r in self.racers
+        ]
+
+
+@dataclass(frozen=True)
+class CellResult:
+    cell: str
+    hidden: int
+    params: int
+    accuracy: float  # final, on scored positions
+    loss: float
+    chance: float
+    curve: list[tuple[int, float]]  # (step, accuracy)
+    seconds: float
+
+    def to_json(self) -> dict:
+        return dict(
+            cell=self.cell, hidden=self.hidden, params=self.params, accuracy=self.accuracy, loss=self.loss,
+            chance=self.chance, curve=[[s, a] for s, a in self.curve], seconds=round(self.seconds, 3),
+        )
+
+
+def run_race(config: RaceConfig, on_standings=None) -> Race:
+    """Run a race to its end; `on_standings` (if given) sees every evaluation as it happens."""
+    race = Race(config)
+    for standings in race:
+        if on_standings is not None:
+            on_standings(standings)
+    return race
