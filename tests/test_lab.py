@@ -57,8 +57,9 @@ def test_reach_matches_a_direct_computation(cell, layers):
 
 
 def test_reach_averages_probes_geometrically_and_a_vanilla_rnn_vanishes():
-    model = CharRNN(ModelShape("rnn", 9, 8, 16, 1), dtype=np.float64, seed=0)
-    batch = RecallTask(span=30).batch(np.random.default_rng(0), 2)
+    task = RecallTask(span=30)
+    model = CharRNN(ModelShape("rnn", task.vocab.size, 8, 16, 1), dtype=np.float64, seed=0)
+    batch = task.batch(np.random.default_rng(0), 2)
     one, two = (probe_reach(model, batch.inputs[b], batch.targets[b], 30) for b in range(2))
     reach = gradient_reach(model, batch)
     np.testing.assert_allclose(reach.norms, np.sqrt(one * two))
@@ -140,6 +141,18 @@ def test_a_race_can_be_stopped_between_standings():
     assert race.step == 40 and len(race.results()[0].curve) == 2
 
 
+def test_advancing_step_by_step_is_the_same_race_as_iterating():
+    # A UI advances one step at a time to look for a stop between steps; the curves must not change.
+    stepped = Race(replace(SMALL, steps=80))
+    seen = [stepped.standings()]
+    while not stepped.finished:
+        standings = stepped.advance()
+        if standings is not None:
+            seen.append(standings)
+    assert [s.step for s in seen] == [0, 40, 80]
+    assert [r.curve for r in stepped.results()] == [r.curve for r in run_race(replace(SMALL, steps=80)).results()]
+
+
 # ----- the command ------------------------------------------------------------------------------
 
 
@@ -152,6 +165,7 @@ def test_lab_race_json_holds_a_result_per_cell():
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["task"] == "recall" and summary["span"] == 3 and summary["chance"] == pytest.approx(0.125)
+    assert summary["filler"] == "noise"  # random distractors unless asked otherwise
     assert [r["cell"] for r in summary["results"]] == ["rnn", "gru"]
     for r in summary["results"]:
         assert {"cell", "params", "accuracy", "chance", "curve"} <= set(r)
@@ -161,6 +175,8 @@ def test_lab_race_json_holds_a_result_per_cell():
 def test_lab_race_table_and_reach_and_saturation_print():
     race = run("race", "--task", "brackets", "--span", 1, "--steps", 5, "--eval-every", 5, "--params", 600, "-q")
     assert race.exit_code == 0 and "accuracy" in race.stdout and "lstm" in race.stdout
+    constant = run("race", "--filler", "constant", "--span", 3, "--steps", 5, "--eval-every", 5, "--params", 600, "-q")
+    assert constant.exit_code == 0 and "rnn" in constant.stdout
     reach = run("reach", "--cell", "rnn", "--span", 10)
     assert reach.exit_code == 0 and "survives 10 steps back" in reach.stdout
     saturation = run("saturation", "--cell", "gru", "--span", 3, "--steps", 2, "--plot")
@@ -170,6 +186,7 @@ def test_lab_race_table_and_reach_and_saturation_print():
 @pytest.mark.parametrize("args,message", [
     (["race", "--task", "copy"], "unknown task"),
     (["race", "--cells", "rnn,tcn"], "--cells"),
+    (["race", "--filler", "zeros"], "--filler"),
     (["saturation", "--cell", "rnn", "--steps", "1"], "no gates"),
     (["saturation", "--checkpoint", "missing.safetensors"], "exactly one of --text"),
 ])

@@ -20,17 +20,53 @@ def test_recall_scores_only_the_repeat_of_the_first_symbol():
     # One scored position per sequence, the last, holding the symbol read `span` steps earlier.
     assert batch.mask.sum() == 64 and batch.mask[:, -1].all()
     np.testing.assert_array_equal(batch.targets[:, -1], batch.inputs[:, 0])
-    filler = task.vocab.index(".")
-    assert (batch.inputs[:, 1:] == filler).all()
+    # Everything between is filler, never a recall symbol.
+    assert np.isin(batch.inputs[:, 1:], task.fillers).all()
+    assert not np.isin(task.fillers, task.answers).any()
     assert task.chance == pytest.approx(1 / 5)
-    assert task.show(batch).endswith("]") and task.show(batch).count(".") == 6
+    shown = task.show(batch)
+    assert shown.endswith("]") and sum(c in RecallTask.NOISE for c in shown) == 6
+
+
+def test_recall_noise_filler_is_uniform_and_tells_nothing_about_the_symbol():
+    task = RecallTask(span=20, symbols=4)
+    assert task.filler == "noise" and len(task.fillers) == 4 and "noise" in task.describe()
+    batch = task.batch(rng(), 20000)
+    symbol = batch.targets[:, -1]
+    filler = batch.inputs[:, 1:]
+    # Each distractor a quarter of the time, whatever the symbol: the filler's share given the
+    # symbol equals its share overall, so a model that forgot the symbol is left with chance.
+    overall = np.array([(filler == f).mean() for f in task.fillers])
+    np.testing.assert_allclose(overall, 0.25, atol=0.005)
+    for s in task.answers:
+        given = np.array([(filler[symbol == s] == f).mean() for f in task.fillers])
+        np.testing.assert_allclose(given, overall, atol=0.01)
+    # And the filler changes from step to step: a sequence is not one repeated distractor.
+    assert (filler[:, 1:] != filler[:, :-1]).mean() == pytest.approx(0.75, abs=0.01)
+
+
+def test_recall_constant_filler_is_one_dot_and_the_symbols_are_the_same_for_a_seed():
+    constant, noise = RecallTask(span=6, filler="constant"), RecallTask(span=6)
+    batch = constant.batch(rng(), 64)
+    assert (batch.inputs[:, 1:] == constant.vocab.index(".")).all()
+    assert constant.show(batch).count(".") == 6 and constant.chance == noise.chance == 1 / 8
+    # The symbol is drawn before the filler, so one seed asks both variants about the same symbols.
+    same = noise.batch(rng(), 64)
+    assert constant.vocab.decode(batch.inputs[:, 0]) == noise.vocab.decode(same.inputs[:, 0])
+    with pytest.raises(RnntuiError, match="--filler"):
+        RecallTask(filler="zeros")
+    with pytest.raises(RnntuiError, match="--filler"):
+        make_task("recall", 5, filler="zeros")
+    assert make_task("recall", 5, filler="constant").filler == "constant"
 
 
 def test_recall_symbols_are_uniform_so_a_constant_guess_scores_chance():
-    task = RecallTask(span=3, symbols=4)
-    batch = task.batch(rng(), 40000)
-    shares = np.bincount(batch.targets[:, -1], minlength=task.vocab.size)[task.answers] / 40000
-    np.testing.assert_allclose(shares, task.chance, atol=0.01)
+    for filler in ("noise", "constant"):
+        task = RecallTask(span=3, symbols=4, filler=filler)
+        batch = task.batch(rng(), 40000)
+        shares = np.bincount(batch.targets[:, -1], minlength=task.vocab.size)[task.answers] / 40000
+        np.testing.assert_allclose(shares, task.chance, atol=0.01)
+        assert task.chance == 0.25
 
 
 def test_reber_strings_follow_the_grammar_and_score_the_repeated_branch():
@@ -93,7 +129,7 @@ def test_accuracy_is_argmax_among_the_answers_at_scored_positions():
     batch = task.batch(rng(), 10)
     logits = np.zeros(batch.inputs.shape + (task.vocab.size,))
     logits[np.arange(10), -1, batch.targets[:, -1]] = 1.0  # right everywhere it is scored
-    logits[:, :, task.vocab.index(".")] = 5.0  # the filler is not an answer, so it never wins
+    logits[:, :, task.fillers] = 5.0  # a filler is not an answer, so it never wins
     assert task.accuracy(logits, batch) == 1.0
     logits[:3, -1, :] = 0.0
     logits[:3, -1, batch.targets[:3, -1] % 3 + 1] = 2.0  # a wrong symbol for three of them

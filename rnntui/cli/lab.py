@@ -20,6 +20,7 @@ app.add_typer(lab, name="lab")
 DEFAULT = RaceConfig()
 TASK_HELP = "recall, reber or brackets."
 SPAN_HELP = "The task's memory span L (recall: fillers between the two symbols). Default: the task's own."
+FILLER_HELP = "Recall's filler: noise (random distractors) or constant (one '.', which a vanilla RNN can exploit)."
 
 
 def _cells(text: str) -> tuple[str, ...]:
@@ -36,6 +37,7 @@ def _config(**options) -> RaceConfig:
 def race(
     task: str = typer.Option(DEFAULT.task, help=TASK_HELP),
     span: Optional[int] = typer.Option(None, help=SPAN_HELP),
+    filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     bptt: int = typer.Option(DEFAULT.bptt, "--bptt", "--seq-len", min=0, help="Truncation k; 0 = full BPTT over each sequence."),
     steps: int = typer.Option(DEFAULT.steps, min=1, help="Training steps (one batch each, for every cell)."),
     params: int = typer.Option(DEFAULT.params, min=1, help="Parameter budget: each cell's hidden size is fitted to it."),
@@ -58,7 +60,7 @@ def race(
 
     with fail_cleanly():
         config = _config(
-            task=task, span=span, bptt=bptt, steps=steps, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
+            task=task, span=span, filler=filler, bptt=bptt, steps=steps, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
             forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
         )
         contest = Race(config)
@@ -72,7 +74,7 @@ def race(
         results = contest.results()
         if as_json:
             summary = dict(
-                task=config.task, span=contest.task.span, bptt=config.bptt, steps=config.steps, seed=config.seed,
+                task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=config.steps, seed=config.seed,
                 chance=contest.task.chance, results=[r.to_json() for r in results],
             )
             typer.echo(json.dumps(summary))
@@ -91,6 +93,7 @@ def reach(
     cell: str = typer.Option("rnn,lstm,gru", help="Comma-separated cells to train and probe (ignored with --checkpoint)."),
     task: str = typer.Option(DEFAULT.task, help=TASK_HELP),
     span: Optional[int] = typer.Option(None, help=SPAN_HELP + " With --checkpoint: the probe's length."),
+    filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     steps: int = typer.Option(0, min=0, help="Train this many race steps first; 0 = the freshly initialised model."),
     checkpoint: Optional[Path] = typer.Option(None, help="Probe a saved model on its own text instead."),
     text: Optional[Path] = typer.Option(None, help="With --checkpoint: probe windows from this UTF-8 file."),
@@ -115,7 +118,7 @@ def reach(
         else:
             if text is not None or corpus is not None:
                 raise RnntuiError("--text and --corpus go with --checkpoint; without one, the probe is the task")
-            contest = _trained(_config(task=task, span=span, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps)
+            contest = _trained(_config(task=task, span=span, filler=filler, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps)
             probe = contest.task.batch(np.random.default_rng([seed, 2]), probes)
             curves = {r.cell: gradient_reach(r.model, probe) for r in contest.racers}
         if as_json:
@@ -189,6 +192,7 @@ def saturation(
     cell: str = typer.Option("lstm", help="Without --checkpoint: the one cell to train (lstm or gru)."),
     task: str = typer.Option(DEFAULT.task, help="Without --checkpoint: " + TASK_HELP),
     span: Optional[int] = typer.Option(None, help="Without --checkpoint: " + SPAN_HELP),
+    filler: str = typer.Option(DEFAULT.filler, help="Without --checkpoint: " + FILLER_HELP),
     steps: int = typer.Option(DEFAULT.steps, min=0, help="Without --checkpoint: training steps first."),
     plot: bool = typer.Option(False, "--plot", help="Also draw each gate's units: right-saturation on x, left on y."),
     seed: int = typer.Option(DEFAULT.seed),
@@ -217,7 +221,9 @@ def saturation(
         else:
             if text is not None or corpus is not None:
                 raise RnntuiError("--text and --corpus go with --checkpoint; without one, the model reads its task")
-            contest = _trained(_config(task=task, span=span, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps)
+            contest = _trained(
+                _config(task=task, span=span, filler=filler, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps
+            )
             model, ids = contest.racers[0].model, contest.held_out.inputs
         if model.shape.cell == "rnn":
             raise RnntuiError("a vanilla RNN has no gates to saturate; try an lstm or gru")

@@ -82,6 +82,9 @@ def correct_count(logits: np.ndarray, batch: TaskBatch, answers: np.ndarray) -> 
     return int(np.sum(choice == batch.targets[b, t]))
 
 
+FILLERS = ("noise", "constant")
+
+
 class RecallTask(Task):
     """A random symbol, `span` filler characters, then the same symbol again; only that last symbol is scored.
 
@@ -89,26 +92,38 @@ class RecallTask(Task):
     carry it exactly `span` steps. All sequences have the same length, and the
     filler tells nothing about the symbol: a model that remembers nothing can
     only guess, right 1 time in `symbols`.
+
+    The filler is either `noise`, random distractors from an alphabet of their
+    own (digits, never a recall symbol), or `constant`, one '.' repeated. The
+    difference matters: under constant input a vanilla RNN is an autonomous
+    dynamical system that can park the symbol in one of its fixed points and
+    stay there, which it finds without any gradient from the far end. Noise
+    keeps kicking the state, so only a cell built to hold it keeps it.
     """
 
     name = "recall"
-    FILLER = "."
+    CONSTANT = "."
+    NOISE = "0123"  # four distractors, drawn uniformly and independently of the symbol
 
-    def __init__(self, span: int = 40, symbols: int = 8):
+    def __init__(self, span: int = 40, symbols: int = 8, filler: str = "noise"):
         if span < 1:
             raise RnntuiError(f"--span must be at least 1 for recall, got {span}")
         if not 2 <= symbols <= 26:
             raise RnntuiError(f"recall needs 2 to 26 symbols, got {symbols}")
-        self.span = span
+        if filler not in FILLERS:
+            raise RnntuiError(f"--filler is noise or constant, got {filler!r}")
+        self.span, self.filler = span, filler
         self.symbols = "abcdefghijklmnopqrstuvwxyz"[:symbols]
-        self.vocab = Vocabulary(self.FILLER + self.symbols)  # the filler sorts first
+        fillers = self.NOISE if filler == "noise" else self.CONSTANT
+        self.vocab = Vocabulary(fillers + self.symbols)  # fillers sort first
+        self.fillers = np.array([self.vocab.index(c) for c in fillers])
         self.answers = np.array([self.vocab.index(c) for c in self.symbols])
         self.chance = 1.0 / symbols
 
     def batch(self, rng, size):
-        filler = self.vocab.index(self.FILLER)
+        # The symbol is drawn first, the filler after: the same seed gives the same symbols for either filler.
         picks = self.answers[rng.integers(0, len(self.answers), size)]
-        ids = np.full((size, self.span + 2), filler, dtype=np.int64)
+        ids = self.fillers[rng.integers(0, len(self.fillers), (size, self.span + 2))]
         ids[:, 0] = picks
         ids[:, -1] = picks
         mask = np.zeros((size, self.span + 1), np.float32)
@@ -116,7 +131,10 @@ class RecallTask(Task):
         return TaskBatch(ids[:, :-1], ids[:, 1:], mask)
 
     def describe(self):
-        return f"recall a symbol after {self.span} fillers ({len(self.symbols)} symbols, chance {self.chance:.3f})"
+        return (
+            f"recall a symbol after {self.span} {self.filler} fillers "
+            f"({len(self.symbols)} symbols, chance {self.chance:.3f})"
+        )
 
 
 # The Reber grammar as an automaton: node -> [(symbol, next node), ...], each edge taken with equal probability.
@@ -249,9 +267,14 @@ class BracketsTask(Task):
         )
 
 
-def make_task(name: str, span: int | None = None) -> Task:
-    """A task by name; `span` None takes the task's default."""
+def make_task(name: str, span: int | None = None, filler: str = "noise") -> Task:
+    """A task by name; `span` None takes the task's default. `filler` is recall's (the other tasks have their own)."""
     kinds = {"recall": RecallTask, "reber": EmbeddedReberTask, "brackets": BracketsTask}
     if name not in kinds:
         raise RnntuiError(f"unknown task {name!r}: choose one of {', '.join(TASKS)}")
-    return kinds[name]() if span is None else kinds[name](span)
+    if filler not in FILLERS:
+        raise RnntuiError(f"--filler is noise or constant, got {filler!r}")
+    options = {} if span is None else {"span": span}
+    if name == "recall":
+        options["filler"] = filler
+    return kinds[name](**options)

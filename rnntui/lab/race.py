@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rnntui.data.tasks import Task, TaskBatch, make_task
+from rnntui.data.tasks import FILLERS, Task, TaskBatch, make_task
 from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import clip_by_norm, make_optimizer
 from rnntui.engine.shape import CELLS, ModelShape
@@ -30,10 +30,12 @@ from rnntui.errors import RnntuiError
 
 @dataclass(frozen=True)
 class RaceConfig:
-    """Defaults measured on recall, span 40, seeds 0-2: the gated cells learn it in well under a minute on 2 cores."""
+    """Defaults measured on recall with noise filler, span 40, seeds 0-2: GRU 100% within 250 steps, LSTM 100%, 100%
+    and 87%, the vanilla RNN 28%, 29% and 76% (chance 12.5%); about half a minute a race on 2 busy cores."""
 
     task: str = "recall"
     span: int | None = None  # None: the task's own default
+    filler: str = "noise"  # recall only: random distractors, or "constant" (one '.' repeated)
     bptt: int = 0  # truncation k; 0 = full BPTT over each sequence
     steps: int = 1500
     batch: int = 32
@@ -53,6 +55,8 @@ class RaceConfig:
         for name in ("steps", "batch", "embed", "eval_every", "eval_size"):
             if getattr(self, name) < 1:
                 raise RnntuiError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.filler not in FILLERS:
+            raise RnntuiError(f"--filler is noise or constant, got {self.filler!r}")
         if self.bptt < 0:
             raise RnntuiError(f"--bptt must be 0 (full) or a positive truncation, got {self.bptt}")
         if not self.cells or any(c not in CELLS for c in self.cells):
@@ -170,7 +174,7 @@ class Race:
 
     def __init__(self, config: RaceConfig):
         self.config = config = config.validated()
-        self.task = make_task(config.task, config.span)
+        self.task = make_task(config.task, config.span, config.filler)
         self.racers = make_racers(config, self.task)
         # Separate streams for training and evaluation: the held-out set never depends on the step count.
         self.train_rng = np.random.default_rng([config.seed, 0])
@@ -182,17 +186,32 @@ class Race:
             racer.curve.append(evaluate(racer.model, self.task, self.held_out, self.step))
         return Standings(self.step, {r.cell: r.curve[-1] for r in self.racers}, {r.cell: r.seconds for r in self.racers})
 
-    def __iter__(self) -> Iterator[Standings]:
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.config.steps
+
+    def advance(self) -> Standings | None:
+        """One training step for every cell; the standings when this step is an evaluation, else None.
+
+        For a caller that must look up between steps (a UI checking whether it
+        was told to stop); iterating the race is the same steps, evaluations only.
+        """
         config = self.config
+        batch = self.task.batch(self.train_rng, config.batch)
+        for racer in self.racers:
+            train_step(racer, batch, config.bptt, config.clip)
+        self.step += 1
+        if self.step % config.eval_every == 0 or self.step == config.steps:
+            return self.standings()
+        return None
+
+    def __iter__(self) -> Iterator[Standings]:
         if self.step == 0:
             yield self.standings()
-        while self.step < config.steps:
-            batch = self.task.batch(self.train_rng, config.batch)
-            for racer in self.racers:
-                train_step(racer, batch, config.bptt, config.clip)
-            self.step += 1
-            if self.step % config.eval_every == 0 or self.step == config.steps:
-                yield self.standings()
+        while not self.finished:
+            standings = self.advance()
+            if standings is not None:
+                yield standings
 
     def results(self) -> list[CellResult]:
         return [
