@@ -187,14 +187,14 @@ async def test_l_changes_the_layer():
     trace = real_trace()
     async with PaneApp().run_test(size=(100, 30)) as pilot:
         pane = await started(pilot, trace)
-        assert pane.layer == 0 and "layer 1 of 2" in pane.title_text()
+        assert pane.layer_index == 0 and "layer 1 of 2" in pane.title_text()
         await pilot.press("right", "l")
-        assert pane.layer == 1 and "layer 2 of 2" in pane.title_text()
+        assert pane.layer_index == 1 and "layer 2 of 2" in pane.title_text()
         assert pane.value_at_cursor() == trace[1]["i"][1, 0]
         await pilot.press("l")
-        assert pane.layer == 0
+        assert pane.layer_index == 0
         await pilot.press("L")
-        assert pane.layer == 1
+        assert pane.layer_index == 1
 
 
 async def test_arrows_move_the_cursor_readout():
@@ -332,14 +332,14 @@ async def test_a_fresh_trace_keeps_layer_quantity_cursor_and_order():
         fresh = real_trace(seed=8)
         pane.show(fresh, PROBE, "lstm", 20)
         await pilot.pause()
-        assert (pane.layer, pane.quantity, pane.cursor) == (1, "g", (unit, t))
+        assert (pane.layer_index, pane.quantity, pane.cursor) == (1, "g", (unit, t))
         assert pane.order == list(np.argsort(-fresh[1]["g"].var(axis=0), kind="stable"))
         assert pane.value_at_cursor() == fresh[1]["g"][t, unit]
         assert pane.border_subtitle == "LSTM · step 20"
         # a smaller model (another run) clamps what no longer exists
         pane.show(real_trace("ab", cell="gru", hidden=2, layers=1), "ab", "gru", 1)
         await pilot.pause()
-        assert pane.layer == 0 and pane.quantity == "r" and pane.cursor == (1, 1)
+        assert pane.layer_index == 0 and pane.quantity == "r" and pane.cursor == (1, 1)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

@@ -140,8 +140,10 @@ class GatesPane(Widget, can_focus=True):
         self._resort()
 
     @property
-    def layer(self) -> int:
-        """Index of the layer shown (0 is the one next to the input)."""
+    def layer_index(self) -> int:
+        """Index of the layer shown (0 is the one next to the input).
+
+        Not `layer`: Textual's Widget.layer names the CSS layer a widget is drawn in."""
         return self._layer
 
     @property

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from rnntui.data.tasks import TASKS, make_task
@@ -93,12 +93,13 @@ def hint(settings: LabSettings, chance: float) -> str:
     return f"LSTM and GRU climb towards 100%; the vanilla RNN lags far behind, near chance ({chance:.0%}, dashed) on most seeds"
 
 
-class LabScreen(Screen):
+class LabScreen(ModalScreen):
     """Race, gradient reach and gate saturation on one screen."""
 
     DEFAULT_CSS = """
     LabScreen {
         layout: vertical;
+        background: $background;  /* opaque: the lab replaces the playground, it does not float over it */
     }
     LabScreen > #lab-status {
         height: 1;

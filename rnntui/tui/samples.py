@@ -1,0 +1,111 @@
+"""The Samples pane: what the model writes, each character tinted by how sure the model was of it.
+
+Entries are a sample taken while training or a prompt's continuation
+streaming in. Only the newest few are kept, so hours of training do not grow
+the pane.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+MAX_ENTRIES = 24
+HEADER_STYLE = Style(color="grey62", italic=True)
+PROMPT_STYLE = Style(bold=True, underline=True)
+UNKNOWN_STYLE = Style(color="white", bgcolor="red3", bold=True)
+
+# Probability the model gave a character -> its colour: red where it was
+# guessing, amber in between, pale green where it was sure.
+TINT_ANCHORS = ((0.0, (255, 85, 85)), (0.3, (255, 175, 95)), (0.65, (215, 215, 175)), (1.0, (135, 255, 175)))
+
+
+def tint(probability: float) -> Style:
+    p = min(1.0, max(0.0, probability))
+    for (p0, c0), (p1, c1) in zip(TINT_ANCHORS, TINT_ANCHORS[1:]):
+        if p <= p1:
+            k = (p - p0) / (p1 - p0)
+            r, g, b = (round(a + (b - a) * k) for a, b in zip(c0, c1))
+            return Style(color=f"#{r:02x}{g:02x}{b:02x}")
+    return Style(color="#87ffaf")
+
+
+def tinted(text: str, probs) -> Text:
+    out = Text()
+    for char, p in zip(text, probs):
+        out.append("    " if char == "\t" else char, tint(p))
+    return out
+
+
+def tint_legend() -> Text:
+    legend = Text("unsure ")
+    for p in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+        legend.append("█", tint(p))
+    return legend + Text(" sure")
+
+
+def marked_prompt(prompt: str, unknown: set[str]) -> Text:
+    """The prompt as typed, with the characters the model cannot read flagged."""
+    out = Text()
+    for char in prompt:
+        out.append(char, UNKNOWN_STYLE if char in unknown else PROMPT_STYLE)
+    return out
+
+
+class SampleEntry(Static):
+    """One sample: a header line, then the text, growing while it streams."""
+
+    DEFAULT_CSS = "SampleEntry { margin: 0 0 1 0; }"
+
+    def __init__(self, header: str, prompt: Text | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.header = header
+        self.prompt = prompt or Text()
+        self.body = Text()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    @property
+    def text(self) -> str:
+        """The generated characters so far (the prompt not included)."""
+        return self.body.plain
+
+    def extend(self, chars: str, probs) -> None:
+        self.body.append_text(tinted(chars, probs))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self.update(Text.assemble(Text(self.header, HEADER_STYLE), "\n", self.prompt, self.body))
+
+
+class SamplesPane(VerticalScroll):
+    """The newest samples last; it follows new text unless the person has scrolled up."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Samples"
+        self.border_subtitle = tint_legend()
+        self.anchor()  # stay at the newest text until the person scrolls up
+
+    @property
+    def entries(self) -> list[SampleEntry]:
+        return list(self.query(SampleEntry))
+
+    def add_entry(self, header: str, prompt: Text | None = None, text: str = "", probs=()) -> SampleEntry:
+        entry = SampleEntry(header, prompt)
+        if text:
+            entry.body = tinted(text, probs)
+        self.mount(entry)
+        self._prune()
+        return entry
+
+    def note(self, message: str) -> None:
+        """A line from the app rather than the model (a hint, a restart)."""
+        self.mount(Static(Text(message, HEADER_STYLE), classes="note"))
+        self._prune()
+
+    def _prune(self) -> None:
+        for old in list(self.children)[:-MAX_ENTRIES]:
+            old.remove()

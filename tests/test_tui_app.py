@@ -1,0 +1,549 @@
+"""The playground app, driven with keys as a person would, checked by what the screen shows.
+
+Each test runs the real app (App.run_test) on a tiny model of the bundled
+`fables` corpus, so training, samples and gate traces are real and fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import numpy as np
+from textual.widgets import Button, Input
+
+from rnntui.tui.app import PlaygroundApp, make_app
+from rnntui.tui.dialogs import ConfirmDialog, PathDialog
+from rnntui.tui.help import HelpScreen
+from rnntui.tui.live import CONTINUATION_LENGTH
+from rnntui.tui.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.samples import MAX_ENTRIES
+
+TINY = PLAYGROUND_CONFIG.with_changes(
+    corpus="fables", hidden=16, embed=8, batch=4, seq_len=16, eval_every=5, eval_chars=400, seed=3,
+)
+
+
+def tiny_app(**changes) -> PlaygroundApp:
+    return PlaygroundApp(new_trainer(TINY.with_changes(**changes)))
+
+
+def screen_text(app) -> str:
+    """Every line the terminal would show right now, as plain text."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+async def tap(pilot, *keys: str) -> None:
+    """Press keys the way a terminal sends them, without pilot.press's wait for an idle
+    process: while training runs the process is never idle, and that wait takes a second."""
+    for key in keys:
+        pilot.app.simulate_key(key)
+        await pilot.pause(0.02)  # waits for the key's messages to be handled, then a little
+
+
+async def resize(pilot, width: int, height: int) -> None:
+    """What pilot.resize_terminal does, without its wait for an idle process (see tap)."""
+    from textual.events import Resize
+    from textual.geometry import Size
+
+    size = Size(width, height)
+    pilot.app._driver._size = size
+    pilot.app.post_message(Resize(size, size))
+    await pilot.pause(0.1)
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.15)
+
+
+def toasts(app) -> str:
+    from textual.widgets._toast import Toast
+
+    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+# ----- the main screen ------------------------------------------------------------------
+
+
+async def test_every_pane_is_visible_with_its_title_at_120x40():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        for title in ("Loss", "Samples", "Gates", "Prompt", "Controls"):
+            assert f"─ {title} " in text, title
+        for pane in (app.chart, app.gates, app.samples, app.prompt, app.controls):
+            region = pane.region
+            assert region.width >= 20 and region.height >= 3, pane
+            assert app.screen.region.contains_region(region), pane
+        first_line = text.splitlines()[0]
+        assert "step 0" in first_line and "epoch 0" in first_line and "paused" in first_line
+        await wait_until(pilot, lambda: screen_text(app).splitlines()[-1].strip(), what="the footer")
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("Start", "Step", "Reset", "Save", "Prompt", "Help", "Quit"):
+            assert key in footer, key
+
+
+async def test_space_starts_training_the_step_advances_and_the_chart_gains_points():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.chart.train == []
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: app.trainer.step >= 12 and len(app.chart.train) >= 10, what="training")
+        await pilot.pause(0.15)
+        header = screen_text(app).splitlines()[0]
+        assert "training" in header and "chars/s" in header and "– chars/s" not in header
+        shown_step = int(header.split("step ")[1].split()[0])
+        assert shown_step >= 10
+        assert "Pause" in screen_text(app).splitlines()[-1]
+        assert app.chart.val, "validation loss is plotted too"
+
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: "paused" in screen_text(app).splitlines()[0], what="paused header")
+        await pilot.pause(0.2)
+        step = app.trainer.step
+        await pilot.pause(0.3)
+        assert app.trainer.step == step, "a paused trainer takes no steps"
+        assert f"step {step}" in screen_text(app).splitlines()[0]
+
+
+async def test_s_takes_exactly_one_step_and_the_heatmap_follows():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for expected in (1, 2, 3):
+            await pilot.press("s")
+            await wait_until(pilot, lambda: app.trainer.step == expected, what=f"step {expected}")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert app.trainer.step == 3
+        text = screen_text(app)
+        assert "step 3" in text.splitlines()[0] and "paused" in text.splitlines()[0]
+        assert "LSTM · step 3" in text, "the Gates pane shows a trace of the model after the steps"
+
+
+async def test_a_prompt_streams_its_continuation_and_becomes_the_probe_text():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"the fox")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.samples.entries[-1].text) == CONTINUATION_LENGTH, what="stream")
+        await settle(pilot)
+        entry = app.samples.entries[-1]
+        assert "· prompt" in entry.header
+        text = screen_text(app)
+        assert entry.header in text
+        assert entry.text[:20] in text.replace("\n", "") or entry.text.split("\n")[0][:10] in text
+        assert app.probe_text == "the fox"
+        assert "t h e · f o x" in text, "the heatmap's columns are the prompt's characters"
+
+
+async def test_unknown_characters_are_flagged_not_crashed_on():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "ß" not in app.trainer.vocab and "é" not in app.trainer.vocab
+        await pilot.press("p", *"café ßa")
+        await pilot.pause(0.1)
+        assert app.prompt.input.value == "café ßa"
+        assert "unknown, skipped: 'ß' 'é'" in screen_text(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.samples.entries[-1].text) == CONTINUATION_LENGTH, what="stream")
+        await settle(pilot)
+        assert "prompt · 2 skipped" in screen_text(app)
+        assert app.probe_text == "café ßa"
+        assert "c a f · a" in screen_text(app), "the probe keeps only the characters the model can read"
+
+
+async def test_gate_keys_switch_the_quantity_and_the_layer_and_the_values_change():
+    app = tiny_app(layers=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.gates
+        first = app.gates.title_text()
+        assert "layer 1 of 2 · i" in first and "layer 1 of 2 · i" in screen_text(app)
+        value_i = app.gates.value_at_cursor()
+        await pilot.press("g")
+        assert "layer 1 of 2 · f" in screen_text(app)
+        assert app.gates.value_at_cursor() != value_i
+        await pilot.press("l")
+        assert "layer 2 of 2 · f" in screen_text(app)
+        await pilot.press("G", "G")
+        assert "layer 2 of 2 · h" in screen_text(app)
+
+
+async def test_temperature_keys_change_the_header_the_control_and_the_trainer():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        assert "T 0.70" in screen_text(app).splitlines()[0]
+        await pilot.press("T", "T")
+        assert "T 0.90" in screen_text(app).splitlines()[0]
+        assert app.controls.query_one("#field-temperature", Input).value == "0.9"
+        await wait_until(pilot, lambda: app.trainer.temperature == 0.9, what="trainer's temperature")
+
+
+# ----- controls ----------------------------------------------------------------------------
+
+
+async def set_field(pilot, name: str, value: str) -> None:
+    field = pilot.app.controls.query_one(f"#field-{name}", Input)
+    field.focus()
+    field.value = value
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+
+
+async def test_learning_rate_applies_live_without_a_restart():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        trainer = app.trainer
+        await set_field(pilot, "lr", "0.01")
+        assert not isinstance(app.screen, ConfirmDialog)
+        await wait_until(pilot, lambda: trainer.optimizer.lr == 0.01, what="lr applied")
+        assert app.trainer is trainer
+
+
+async def test_a_bad_number_is_one_message_and_the_field_goes_back():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await set_field(pilot, "hidden", "lots")
+        assert "hidden must be a whole number, not 'lots'" in toasts(app)
+        assert app.controls.query_one("#field-hidden", Input).value == "16"
+
+
+async def test_a_shape_change_asks_first_then_builds_a_new_model():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer.step == 1)
+        await set_field(pilot, "hidden", "24")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "hidden = 24 needs a new model" in screen_text(app)
+        await pilot.click("#answer-cancel")
+        await pilot.pause(0.1)
+        assert app.trainer.config.hidden == 16
+        assert app.controls.query_one("#field-hidden", Input).value == "16"
+
+        await set_field(pilot, "hidden", "24")
+        await pilot.click("#answer-restart")
+        await wait_until(pilot, lambda: app.trainer.config.hidden == 24, what="new model")
+        await settle(pilot)
+        assert "LSTM 1×24" in screen_text(app).splitlines()[0]
+        assert app.trainer.step == 0
+
+
+async def test_a_corpus_that_fails_to_load_leaves_the_model_and_the_app_running(tmp_path):
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        trainer = app.trainer
+        missing = tmp_path / "nothing-here.txt"
+        await set_field(pilot, "corpus", str(missing))
+        await pilot.click("#answer-restart")
+        await wait_until(pilot, lambda: "corpus file not found" in toasts(app), what="error message")
+        assert app.trainer is trainer and app.is_running
+        assert "paused" in screen_text(app).splitlines()[0]
+        assert app.controls.query_one("#field-corpus", Input).value == "fables"
+
+
+# ----- files ---------------------------------------------------------------------------------
+
+
+async def test_save_then_load_restores_the_step_and_the_history(tmp_path):
+    path = tmp_path / "fables.safetensors"
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        for _ in range(6):
+            await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer.step == 6)
+        assert "unsaved" in screen_text(app).splitlines()[0]
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, PathDialog)
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: path.exists() and not app.unsaved, what="saved")
+        await pilot.pause(0.1)
+        assert f"saved step 6 to {path}" in toasts(app)
+        assert "unsaved" not in screen_text(app).splitlines()[0]
+
+        await pilot.press("r")
+        await pilot.click("#answer-reset")
+        await wait_until(pilot, lambda: app.trainer.step == 0, what="reset")
+
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.trainer.step == 6, what="loaded")
+        await settle(pilot)
+        assert "step 6" in screen_text(app).splitlines()[0] and "paused" in screen_text(app).splitlines()[0]
+        assert [p[0] for p in app.chart.train] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_loading_a_bad_checkpoint_shows_the_error_and_keeps_the_model(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"this is not a checkpoint")
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        trainer = app.trainer
+        await pilot.press("ctrl+o")
+        app.screen.query_one(Input).value = str(bad)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "failed" in toasts(app), what="error toast")
+        message = toasts(app)
+        assert str(bad) in message and "Traceback" not in message
+        assert app.trainer is trainer and app.is_running
+
+
+async def test_the_checkpoint_option_opens_a_saved_run_paused_with_its_history(tmp_path):
+    path = tmp_path / "run.safetensors"
+    trainer = new_trainer(TINY)
+    for _ in range(7):
+        trainer.train_step()
+    trainer.save(path)
+    app = make_app(checkpoint=str(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        header = screen_text(app).splitlines()[0]
+        assert "step 7" in header and "paused" in header and "unsaved" not in header
+        assert len(app.chart.train) == 7
+        assert app.default_save_path() == str(path)
+
+
+def test_a_bad_checkpoint_on_the_command_line_is_one_line_and_no_ui(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"junk")
+    result = subprocess.run(
+        [sys.executable, "-m", "rnntui", "--checkpoint", str(bad)], capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("rnntui: error:") and len(result.stderr.strip().splitlines()) == 1
+    assert "\x1b[" not in result.stderr + result.stdout, "no terminal UI was started"
+
+
+# ----- dialogs, help, palette, quitting -----------------------------------------------------------
+
+
+async def test_help_explains_each_gate_with_its_equation_beside_the_gates_pane():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "f = σ(W_if x + b_if + W_hf h + b_hf)" in text and "c' = f * c + i * g" in text
+        assert "─ Gates " in text, "the Gates pane stays in view beside the help"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_command_palette_lists_start_and_pause_training():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await tap(pilot, *"training")
+        await wait_until(pilot, lambda: "Pause training" in screen_text(app), what="the palette's matches")
+        text = screen_text(app)
+        assert "Start training" in text and "Pause training" in text
+        await pilot.press("enter")  # the first match, Start training, is highlighted
+        await wait_until(pilot, lambda: app.trainer.step > 0, what="training from the palette")
+        assert app.training
+
+
+async def test_quitting_a_saved_model_asks_nothing():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+        assert not app.is_running
+
+
+async def test_quitting_while_training_asks_then_stops_within_a_second():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: app.trainer.step >= 5)
+        await tap(pilot, "q")
+        await wait_until(pilot, lambda: "not saved" in screen_text(app), what="the question")
+        assert isinstance(app.screen, ConfirmDialog)
+        assert app.trainer.step > 5, "the question does not stop training"
+        thread = app.runner._thread
+        start = time.monotonic()
+        app.screen.query_one("#answer-quit", Button).press()  # as a click does, without waiting for the screen
+        while thread.is_alive() and time.monotonic() - start < 2.0:
+            await asyncio.sleep(0.01)
+        assert not thread.is_alive() and time.monotonic() - start < 1.0
+        await pilot.pause(0.2)
+        assert not app.is_running
+
+
+async def test_a_failed_run_says_why_and_the_app_keeps_going():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        app.trainer.model.flat[:] = np.nan  # as if the weights had blown up
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: "training stopped" in toasts(app), what="failure message")
+        assert "non-finite" in toasts(app)
+        assert "failed" in screen_text(app).splitlines()[0]
+        await pilot.press("p", *"the fox", "enter")
+        await wait_until(pilot, lambda: "reset it (r)" in toasts(app), what="the prompt's refusal")
+        assert app.is_running
+
+
+# ----- sizes and long runs -------------------------------------------------------------------------
+
+
+async def test_resizing_down_to_60x20_and_back_while_training():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "space")
+        for size in ((80, 24), (60, 20), (80, 24), (120, 40)):
+            await resize(pilot, *size)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == size[1] and "step" in lines[0]
+        await tap(pilot, "question_mark")
+        await resize(pilot, 70, 22)  # with the help screen on top
+        await tap(pilot, "escape")
+        await resize(pilot, 120, 40)
+        assert not isinstance(app.screen, HelpScreen)
+        step = app.trainer.step
+        await wait_until(pilot, lambda: app.trainer.step > step, what="training after resizing")
+        assert app.chart.region.height == 14, "the layout is back to its 120x40 shape"
+        assert "─ Controls " in screen_text(app)
+
+
+async def test_the_samples_pane_keeps_only_the_newest_entries():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for i in range(MAX_ENTRIES + 10):
+            app.samples.add_entry(f"sample {i}", text="abc", probs=[0.5] * 3)
+        await pilot.pause(0.1)
+        assert len(app.samples.children) == MAX_ENTRIES
+        assert app.samples.entries[-1].header == f"sample {MAX_ENTRIES + 9}"
+
+
+def test_train_and_help_do_not_import_textual(tmp_path):
+    probe = (
+        "import sys\n"
+        "from rnntui.cli import main\n"
+        "sys.argv = ['rnntui'] + sys.argv[1:]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN')\n"
+    )
+    for args in (["--help"], ["train", "--help"],
+                 ["train", "--corpus", "hello", "--steps", "2", "--hidden", "8", "--quiet",
+                  "--out", str(tmp_path / "m.safetensors")]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        assert result.stdout.strip().endswith("CLEAN"), (args, result.stdout[-300:], result.stderr[-300:])
+
+
+async def test_choosing_gru_builds_a_gru_and_the_gates_show_its_quantities():
+    from textual.widgets import Select
+
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.controls.query_one("#field-cell", Select).value = "gru"
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await pilot.click("#answer-restart")
+        await wait_until(pilot, lambda: app.trainer.config.cell == "gru", what="a GRU")
+        await settle(pilot)
+        assert "GRU 1×16" in screen_text(app).splitlines()[0]
+        assert app.gates.quantities == ["r", "z", "n", "h"]
+        assert "layer 1 of 1 · r" in screen_text(app)
+
+
+# ----- the pieces behind the panes -----------------------------------------------------------------
+
+
+def test_the_feed_coalesces_steps_and_keeps_every_other_event():
+    from rnntui.train.events import EvalDone, StepDone
+    from rnntui.tui.bridge import EventFeed
+
+    feed = EventFeed()
+    for step in range(1, 1001):
+        feed(StepDone(step=step, loss=2.0, chars_per_sec=1000.0 * step, epoch=0, grad_norm=1.0, lr=1e-3))
+        if step % 400 == 0:
+            feed(EvalDone(step=step, val_loss=2.5, train_loss=2.0))
+    batch = feed.take()
+    assert batch.steps == 1000 and batch.last_step.step == 1000
+    assert [e.step for e in batch.events] == [400, 800]
+    assert 1000.0 < batch.chars_per_sec < 1000.0 * 1000, "a smoothed rate, neither the first nor the last"
+    again = feed.take()
+    assert not again and again.steps == 0 and again.events == []
+    assert again.chars_per_sec == batch.chars_per_sec, "the rate is remembered between takes"
+
+
+def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
+    import math
+
+    from rnntui.tui.braille_plot import Series, render_chart
+
+    train = [(s, 4.0 * math.exp(-s / 300) + 1.0) for s in range(1, 2001)]
+    val = [(s, 4.0 * math.exp(-s / 300) + 1.3) for s in range(100, 2001, 100)]
+    for width, height in ((76, 12), (42, 7), (24, 5)):
+        lines = render_chart([Series("train (smoothed)", train, "blue", "train"), Series("validation", val, "red", "val")],
+                             width, height)
+        assert len(lines) == height and all(line.cell_len <= width for line in lines)
+        assert "train" in lines[-1].plain and "val" in lines[-1].plain
+    ln4 = math.log(4)  # 2 bits exactly
+    lines = [line.plain for line in render_chart([Series("train", train + [(2001, ln4)], "blue")], 76, 12)]
+    assert lines[0].split() == ["nats", "bits/char"]
+    assert "step" in lines[-2] and "1k" in lines[-2] and "2k" in lines[-2]
+    assert "1.386 nats 2.00 bpc" in lines[-1]  # the last point, in both units
+    plot = "".join(lines[1:-3])
+    assert any("\u2800" < ch <= "\u28ff" for ch in plot), "the curve is drawn in braille"
+
+
+async def test_m_opens_the_memory_lab_and_pauses_the_playground():
+    from rnntui.tui.lab_screen import LabScreen
+
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: app.trainer.step > 0, what="training")
+        await tap(pilot, "m")
+        await wait_until(pilot, lambda: isinstance(app.screen, LabScreen), what="the lab screen")
+        assert not app.training
+        text = screen_text(app)
+        assert "Race" in text and "Gradient reach" in text and "Gate saturation" in text
+        await tap(pilot, "r")  # the playground's reset key does nothing under the lab
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, LabScreen)
+        await tap(pilot, "escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LabScreen), what="the playground again")
+        assert "Loss" in screen_text(app)
