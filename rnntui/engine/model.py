@@ -8,7 +8,10 @@ clipping then work on one array, and the names are PyTorch's state-dict keys.
 
 The first layer's input projection is folded into the embedding when the batch
 holds more tokens than the vocabulary: `E @ W_ih0^T + b` is a [V, G*H] table
-and each timestep's projection is one gathered row, not a GEMM.
+and each timestep's projection is one gathered row, not a GEMM. The backward
+pass goes through the gathered embedding rows either way (dW_ih0 = d^T X,
+dE = scatter-add of d W_ih0): that scatter moves D columns per token, the
+table's gradient would move G*H.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ def segment_sum(index: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
     """out[v] = sum of rows[n] where index[n] == v: a scatter-add without np.add.at."""
     order = np.argsort(index, kind="stable")
     sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    first = np.empty(len(index), bool)  # where a run of equal indices starts
+    first[0] = True
+    np.not_equal(sorted_index[1:], sorted_index[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
     out = np.zeros((size, rows.shape[1]), rows.dtype)
     out[sorted_index[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     return out
@@ -126,14 +132,15 @@ class CharRNN:
             bias = cell.fold_bias(b_ih, b_hh)
             xg = self.ws.get(f"xg{k}", (T * B, W_ih.shape[0]), self.dtype)
             if k == 0:
+                # mode="clip" skips the bounds check that makes np.take's default several times slower;
+                # the tokens come from the vocabulary, so nothing is ever clipped.
                 E = self.params["embedding.weight"]
+                x = np.take(E, tokens, axis=0, out=self.ws.get("x0", (T * B, E.shape[1]), self.dtype), mode="clip")
                 if fold:
                     table = E @ W_ih.T
                     table += bias
                     np.take(table, tokens, axis=0, out=xg, mode="clip")
-                    x = None
                 else:
-                    x = np.take(E, tokens, axis=0)
                     np.dot(x, W_ih.T, out=xg)
                     xg += bias
             else:
@@ -234,13 +241,9 @@ class CharRNN:
             if k > 0:
                 np.dot(d_in.T, c["layer_inputs"][k], out=g[f"rnn.weight_ih_l{k}"])
                 dx = (d_in @ W_ih).reshape(T, B, H)
-            elif c["fold"]:
-                # Gradient of the [V, G*H] table, then through E @ W_ih^T.
-                E = p["embedding.weight"]
-                d_table = segment_sum(tokens, d_in, V)
-                np.dot(d_table.T, E, out=g["rnn.weight_ih_l0"])
-                np.dot(d_table, W_ih, out=g["embedding.weight"])
             else:
+                # Folded or not, the gradient goes back through the gathered embedding rows: the
+                # scatter-add then moves D columns per token instead of the table's G*H.
                 np.dot(d_in.T, c["layer_inputs"][0], out=g["rnn.weight_ih_l0"])
                 g["embedding.weight"][...] = segment_sum(tokens, d_in @ W_ih, V)
         return dstate0, reaches

@@ -82,21 +82,24 @@ class Adam(Optimizer):
         self.eps = eps
 
     def _update(self, grad):
+        # Every pass over the flat buffer counts when the model is small, so each line is one
+        # in-place pass and nothing is allocated.
         m, v, tmp = self.slots["exp_avg"], self.slots["exp_avg_sq"], self._scratch
         b1, b2 = self.beta1, self.beta2
-        m *= b1
-        m += (1 - b1) * grad
-        v *= b2
+        np.subtract(grad, m, out=tmp)  # m = b1 m + (1 - b1) g, written as m += (1 - b1)(g - m)
+        tmp *= 1 - b1
+        m += tmp
+        v *= b2  # v = b2 v + (1 - b2) g^2
         np.multiply(grad, grad, out=tmp)
         tmp *= 1 - b2
         v += tmp
         correction1 = 1 - b1 ** self.steps
         correction2 = 1 - b2 ** self.steps
+        # p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), with sqrt(c2) moved to the numerator: one pass fewer.
         np.sqrt(v, out=tmp)
-        tmp /= np.sqrt(correction2)
-        tmp += self.eps
+        tmp += self.eps * np.sqrt(correction2)
         np.divide(m, tmp, out=tmp)
-        tmp *= self.lr / correction1
+        tmp *= self.lr * np.sqrt(correction2) / correction1
         self.params -= tmp
 
 
