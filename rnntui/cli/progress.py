@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -13,14 +14,21 @@ from rnntui.train.events import EvalDone, SampleReady, StepDone, as_record
 
 
 class JsonLog:
-    """One JSON object per event, flushed as it happens so `tail -f` follows a run."""
+    """One JSON object per event, flushed every few tenths of a second so `tail -f` follows a
+    run without a system call on every step of a small model."""
+
+    FLUSH_SECONDS = 0.2
 
     def __init__(self, path: Path):
         self.file = open(path, "a", encoding="utf-8")
+        self.flushed = time.monotonic()
 
     def __call__(self, event) -> None:
         self.file.write(json.dumps(as_record(event), ensure_ascii=False) + "\n")
-        self.file.flush()
+        now = time.monotonic()
+        if now - self.flushed >= self.FLUSH_SECONDS or not isinstance(event, StepDone):
+            self.file.flush()
+            self.flushed = now
 
     def close(self) -> None:
         self.file.close()

@@ -68,7 +68,7 @@ class PlaygroundApp(LiveViews, App):
         Binding("T", "temperature(1)", "Temp up", group=TEMPERATURE_KEYS),
         Binding("p", "prompt", "Prompt"),
         Binding("slash", "prompt", "Prompt", show=False),
-        Binding("m", "memory_lab", "Memory lab"),
+        Binding("m", "memory_lab", "Lab"),
         Binding("question_mark", "help", "Help"),
         Binding("f1", "help", "Help", show=False),
         Binding("q", "quit", "Quit"),
@@ -430,6 +430,12 @@ def make_app(corpus: str = "python", checkpoint: str | None = None) -> Playgroun
 
 
 def run_app(corpus: str = "python", checkpoint: str | None = None) -> None:
+    # One BLAS thread: training takes one core and the UI keeps the other. With two, the
+    # BLAS pool spins on both cores and every redraw waits (about 5x slower training, too,
+    # measured by benchmarks/tui_responsiveness.py with the machine busy).
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
     app = make_app(corpus, checkpoint)
     try:
         app.run()

@@ -92,10 +92,12 @@ class GatesPane(Widget, can_focus=True):
         Binding("pagedown", "page(1)", "Units page down", show=False),
         Binding("home", "move(0, -1000000)", "First step", show=False),
         Binding("end", "move(0, 1000000)", "Last step", show=False),
-        Binding("v", "sort('variance')", "By variance"),
-        Binding("x", "sort('correlation')", "By char"),
-        Binding("0", "sort('unit')", "Unit order"),
-        Binding("u", "toggle_text_view", "Text view"),
+        # Sorting keys stay out of the Footer (it is full at 120 columns); the help screen and
+        # the pane's own status line ("order: ...") tell them.
+        Binding("v", "sort('variance')", "By variance", show=False),
+        Binding("x", "sort('correlation')", "By char", show=False),
+        Binding("0", "sort('unit')", "Unit order", show=False),
+        Binding("u", "toggle_text_view", "Text"),
     ]
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
