@@ -482,27 +482,15 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
 # --- PyTorch interchange -------------------------------------------------------------------------
 
 
-def char_rnn(torch, V, D, H, L, cell):
-    """The module in spec/model.md, verbatim."""
-
-    class CharRNN(torch.nn.Module):
-        def __init__(self, V, D, H, L, cell):
-            super().__init__()
-            self.embedding = torch.nn.Embedding(V, D)
-            self.rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, L, batch_first=True)
-            self.head = torch.nn.Linear(H, V)
-
-    return CharRNN(V, D, H, L, cell)
-
-
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_file_written_by_pytorch_loads(path, cell, dtype):
     torch = pytest.importorskip("torch")
     import safetensors.torch
+    from torch_module import TorchCharRNN
 
     torch.manual_seed(0)
-    model = char_rnn(torch, len(VOCAB), 3, 5, 2, cell).to(getattr(torch, dtype))
+    model = TorchCharRNN(len(VOCAB), 3, 5, 2, cell).to(getattr(torch, dtype))
     state = model.state_dict()
     shape = ModelShape(cell, len(VOCAB), 3, 5, 2)
     safetensors.torch.save_file(state, str(path), metadata={**contract_metadata(shape), "config": '{"from": "torch"}'})
@@ -518,6 +506,7 @@ def test_file_written_by_pytorch_loads(path, cell, dtype):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_rnntui_file_loads_into_pytorch(path, ckpt, cell):
     torch = pytest.importorskip("torch")
+    from torch_module import TorchCharRNN
     import safetensors.torch
 
     shape = ModelShape(cell, len(VOCAB), 4, 6, 2)
@@ -525,7 +514,7 @@ def test_rnntui_file_loads_into_pytorch(path, ckpt, cell):
     ckpt.train_tensors = {"m": np.ones(3)}
     save_checkpoint(path, ckpt)
 
-    model = char_rnn(torch, len(VOCAB), 4, 6, 2, cell).double()
+    model = TorchCharRNN(len(VOCAB), 4, 6, 2, cell).double()
     state = {k: v for k, v in safetensors.torch.load_file(str(path)).items() if not k.startswith("train.")}
     model.load_state_dict(state)  # strict: every name and shape must match
     for name, t in model.state_dict().items():

@@ -73,7 +73,7 @@ def test_eval_reports_nats_bits_and_predictions(hello_model):
 
 def test_eval_in_float64_agrees_with_pytorch(fables64, tmp_path):
     torch = pytest.importorskip("torch")
-    from test_torch_parity import TorchCharRNN
+    from torch_module import TorchCharRNN
     from rnntui.train.checkpoint import load_checkpoint
 
     grads_path = tmp_path / "grads.safetensors"

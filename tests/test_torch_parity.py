@@ -9,19 +9,7 @@ from rnntui.engine.shape import ModelShape
 
 torch = pytest.importorskip("torch")
 
-
-class TorchCharRNN(torch.nn.Module):
-    """The module of the model contract."""
-
-    def __init__(self, V, D, H, L, cell):
-        super().__init__()
-        self.embedding = torch.nn.Embedding(V, D)
-        self.rnn = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, L, batch_first=True)
-        self.head = torch.nn.Linear(H, V)
-
-    def forward(self, tokens):
-        out, _ = self.rnn(self.embedding(tokens))
-        return self.head(out)
+from torch_module import TorchCharRNN  # noqa: E402  (needs torch, checked just above)
 
 
 def twin(cell, V=13, D=5, H=7, L=2):
