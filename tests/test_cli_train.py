@@ -147,3 +147,16 @@ def test_out_of_range_options_are_refused_before_work(tmp_path, option):
 def test_bad_choices_are_refused_in_one_line(tmp_path, option, message):
     result = run("train", "--corpus", "hello", *option, "--out", tmp_path / "x.safetensors")
     assert result.exit_code == 1 and message in result.stderr
+
+
+def test_minutes_is_the_budget_of_the_whole_run(tmp_path):
+    log = tmp_path / "log.jsonl"
+    start = time.monotonic()
+    result = run("train", *TINY, "--corpus", "fables", "--steps", "100000000", "--minutes", "0.03",
+                 "--out", tmp_path / "m.safetensors", "--log", log)
+    elapsed = time.monotonic() - start
+    assert result.exit_code == 0, result.stderr
+    finished = events(log)[-1]
+    assert finished["event"] == "finished" and finished["reason"] == "time"
+    assert 1.8 <= elapsed < 15
+    assert load_checkpoint(tmp_path / "m.safetensors").train_state["step"] == finished["step"]
