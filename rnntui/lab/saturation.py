@@ -1,7 +1,6 @@
 """Gate saturation: how often each gate unit sits near 0 or near 1 over a text.
 
-As in 'Visualizing and Understanding Recurrent Networks': for every unit of
-every sigmoid gate, the fraction of timesteps it is below 0.1 (left-saturated)
+For every unit of every sigmoid gate, the fraction of timesteps it is below 0.1 (left-saturated)
 and above 0.9 (right-saturated). Plotted one point per unit, right on x and
 left on y, the forget-gate units that are nearly always open (integrators that
 hold memory) sit far right, and gates that switch cleanly sit on the diagonal
