@@ -159,14 +159,18 @@ class LSTMCell(Cell):
         acts = self.ws.get("acts", (T, B, 4, H), dtype)  # i, f, g, o after their nonlinearities
         tanh_c = self.ws.get("tanh_c", (T, B, H), dtype)
         ig = self.ws.get("ig", (B, H), dtype)
-        W_hhT = self._transposed(W_hh)
+        hW = self.ws.get("hW", (B, GH), dtype)
         scale, shift = self._gate_scale(dtype)
+        # The pre-scale of the tanh trick, (xg + h W_hh^T) * scale, applied once per pass and not
+        # once per step: to the whole input side (written straight into acts, which each step then
+        # completes in place) and to the columns of the W_hh^T copy. Powers of two, so exact.
+        np.multiply(xg, scale, out=acts.reshape(T, B, GH))
+        W_hhT = self.ws.get("W_hhT", (H, GH), dtype)
+        np.multiply(W_hh.T, scale, out=W_hhT)
         for t in range(T):
             a = acts[t].reshape(B, GH)
-            np.dot(hs[t], W_hhT, out=a)
-            a += xg[t]
-            a *= scale  # i, f, o = s(.), g = tanh(.), all in one tanh
-            np.tanh(a, out=a)
+            a += np.dot(hs[t], W_hhT, out=hW)  # (W_ih x + b + W_hh h) * scale
+            np.tanh(a, out=a)  # i, f, o = s(.), g = tanh(.), all in one tanh
             a *= scale
             a += shift
             i, f, g, o = acts[t, :, 0], acts[t, :, 1], acts[t, :, 2], acts[t, :, 3]

@@ -233,11 +233,15 @@ class CharRNN:
             if c["drop_masks"][k] is not None:
                 dx = dx * c["drop_masks"][k].reshape(T, B, H)
             d_in, d_hid, dstate0[k] = cell.backward(dx, dstate[k], W_hh, reaches[k] if reach else None)
+            same_sum = d_in is d_hid  # RNN and LSTM add both biases at one sum: one gradient for both
             d_in = d_in.reshape(T * B, -1)
             d_hid = d_hid.reshape(T * B, -1)
             np.dot(d_hid.T, cell.hs[:-1].reshape(T * B, H), out=g[f"rnn.weight_hh_l{k}"])
             d_hid.sum(axis=0, out=g[f"rnn.bias_hh_l{k}"])
-            d_in.sum(axis=0, out=g[f"rnn.bias_ih_l{k}"])
+            if same_sum:
+                g[f"rnn.bias_ih_l{k}"][...] = g[f"rnn.bias_hh_l{k}"]
+            else:
+                d_in.sum(axis=0, out=g[f"rnn.bias_ih_l{k}"])
             if k > 0:
                 np.dot(d_in.T, c["layer_inputs"][k], out=g[f"rnn.weight_ih_l{k}"])
                 dx = (d_in @ W_ih).reshape(T, B, H)
