@@ -505,7 +505,7 @@ def test_file_written_by_pytorch_loads(path, cell, dtype):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_rnntui_file_loads_into_pytorch(path, ckpt, cell):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch_module import TorchCharRNN
     import safetensors.torch
 

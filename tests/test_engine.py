@@ -116,7 +116,7 @@ def test_state_gradient_joins_chunks_into_full_bptt(cell):
 
     # Each chunk's mean loss is weighted by its share of positions to make the same total mean.
     first = model.forward(inputs[:, :6], targets[:, :6])
-    second = model.forward(inputs[:, 6:], targets[:, 6:], state=first.state)
+    model.forward(inputs[:, 6:], targets[:, 6:], state=first.state)
     dstate, _ = model.backward()
     late = model.grad_flat * (8 / 14)
     # Chunk 1's backward is scaled by 6/14 below, so hand it dstate * (8/14) / (6/14).
@@ -189,7 +189,10 @@ def test_dropout_is_seeded_and_only_between_layers():
     model = CharRNN(ModelShape("lstm", 8, 4, 6, 2), dtype=np.float64, seed=0)
     tokens = np.random.default_rng(0).integers(0, 8, (2, 9))
     plain = model.forward(tokens, tokens).loss
-    run = lambda seed: model.forward(tokens, tokens, dropout=0.5, rng=np.random.default_rng(seed)).loss
+
+    def run(seed):
+        return model.forward(tokens, tokens, dropout=0.5, rng=np.random.default_rng(seed)).loss
+
     assert run(1) == run(1) and run(1) != run(2) and run(1) != plain
     single = CharRNN(ModelShape("lstm", 8, 4, 6, 1), dtype=np.float64, seed=0)
     assert single.forward(tokens, tokens, dropout=0.5, rng=np.random.default_rng(1)).loss == single.forward(tokens, tokens).loss

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import rnntui.cli.lab  # noqa: F401  (registers `lab` until rnntui/cli/__init__.py imports it)
 from rnntui.cli import app
-from rnntui.data.tasks import RecallTask, TaskBatch
+from rnntui.data.tasks import RecallTask
 from rnntui.engine.model import CharRNN
 from rnntui.engine.shape import ModelShape
 from rnntui.lab.race import Race, RaceConfig, batch_gradient, hidden_for_budget, run_race
