@@ -12,6 +12,7 @@ exactly the steps the uninterrupted run would have taken.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -68,7 +69,11 @@ class Trainer:
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.paused = False
         self._stop = False
-        self._weights_lock = threading.Lock()  # held while a step changes the weights
+        # Another thread (a UI saving or copying the weights) waits out a step through these:
+        # `_busy` is held for a whole step or evaluation, `_turnstile` by a thread waiting for
+        # its turn, so a tight training loop cannot starve it.
+        self._busy = threading.RLock()
+        self._turnstile = threading.Lock()
         if checkpoint:
             self._restore(checkpoint)
 
@@ -146,10 +151,16 @@ class Trainer:
         save_checkpoint(path, self.to_checkpoint())
         self.emit(CheckpointSaved(self.step, str(path)))
 
+    @contextlib.contextmanager
+    def between_steps(self):
+        """Hold the trainer still: no step or evaluation runs inside this block."""
+        with self._turnstile, self._busy:
+            yield
+
     def snapshot(self) -> CharRNN:
         """A copy of the current model that another thread may run while training goes on."""
         copy = CharRNN(self.model.shape, dtype=self.model.dtype)
-        with self._weights_lock:
+        with self.between_steps():
             copy.flat[...] = self.model.flat
         return copy
 
@@ -196,12 +207,18 @@ class Trainer:
     # ----- the loop ---------------------------------------------------------------------
 
     def train_step(self) -> StepDone:
+        with self._turnstile:  # wait here while another thread has asked for a turn
+            pass
+        with self._busy:
+            return self._train_step()
+
+    def _train_step(self) -> StepDone:
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
         # Overflow is caught below as a non-finite loss or gradient, with one clear message,
         # instead of numpy's warnings.
-        with self._weights_lock, np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             result = model.forward(inputs, targets, state=self.state, dropout=cfg.dropout, rng=self.rng)
             model.backward()
             norm = clip_by_norm(model.grad_flat, cfg.clip)
@@ -266,6 +283,10 @@ class Trainer:
         )
 
     def evaluate_now(self) -> None:
+        with self._busy:
+            self._evaluate()
+
+    def _evaluate(self) -> None:
         val = self.validation_loss()
         if val is not None:
             self.history.add_val(self.step, val)

@@ -3,19 +3,15 @@
 The thread runs `Trainer.run()` for the life of one model, paused until told
 to start. Start, pause and single step are the trainer's commands. Saving
 needs the weights, the optimizer slots, the carried state and the step to
-agree, so it happens *between* steps: `SharedTrainer` holds a lock over each
-step and evaluation, and `between_steps()` takes it through a turnstile so a
-tight training loop cannot starve the waiting thread.
+agree, so it happens *between* steps, inside the trainer's `between_steps()`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 
 from rnntui.train.config import TrainConfig
-from rnntui.train.events import Finished, StepDone
+from rnntui.train.events import Finished
 from rnntui.train.trainer import Trainer
 from rnntui.tui.bridge import EventFeed
 
@@ -35,32 +31,10 @@ STOP_TIMEOUT = 1.0  # seconds; a paused trainer notices a stop within 50 ms, a r
 
 
 class SharedTrainer(Trainer):
-    """A Trainer whose steps and evaluations can be waited out by another thread."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._busy = threading.RLock()  # held for a whole step or evaluation
-        self._turnstile = threading.Lock()  # held by a thread waiting for its turn
-
-    def train_step(self) -> StepDone:
-        with self._turnstile:  # wait here while another thread has asked for a turn
-            pass
-        with self._busy:
-            return super().train_step()
-
-    def evaluate_now(self) -> None:
-        with self._busy:
-            super().evaluate_now()
-
-    @contextlib.contextmanager
-    def between_steps(self) -> Iterator[None]:
-        """Hold the trainer still: no step or evaluation runs inside this block."""
-        with self._turnstile, self._busy:
-            yield
+    """The playground's trainer, whose files resume sensibly in `rnntui train` too."""
 
     def to_checkpoint(self):
-        # A file saved here should resume sensibly in `rnntui train` too: another
-        # default run's worth of steps, not the playground's unbounded target.
+        # Another default run's worth of steps, not the playground's unbounded target.
         ckpt = super().to_checkpoint()
         defaults = TrainConfig()
         ckpt.config = dict(ckpt.config, steps=self.step + defaults.steps, sample_every=defaults.sample_every)
