@@ -26,8 +26,7 @@ class Trace:
 
 def known_text(vocab: Vocabulary, text: str) -> str:
     """`text` without the characters the model has no id for (they are flagged in the prompt)."""
-    unknown = set(vocab.unknown_chars(text))
-    return "".join(c for c in text if c not in unknown)
+    return vocab.decode(vocab.encode(text, unknown="skip"))
 
 
 def validation_snippet(vocab: Vocabulary, val_ids: np.ndarray, train_text: str, length: int = PROBE_LENGTH) -> str:
