@@ -15,7 +15,10 @@ and at small batches those calls, not the arithmetic, are the time. So:
   tanh' = 1 - tanh^2, and their products with saved activations); the loop then
   only multiplies the running gradients by them;
 - W_hh^T is copied contiguous once per pass: h @ W_hh^T then runs as a plain
-  (untransposed) GEMM, measurably faster than through a transposed view.
+  (untransposed) GEMM, measurably faster than through a transposed view;
+- the per-step views into the cell's buffers (acts[t], its gate blocks, ...)
+  are built once per shape and kept: making a view costs about as much as a
+  small multiply, and the buffers they look into are reused anyway.
 
 Shapes: T timesteps, B sequences, H units, G gates (1, 4 or 3).
     xg      [T, B, G*H]   input projections, biases included (see `fold_bias`)
@@ -55,6 +58,7 @@ class Workspace:
 
     def __init__(self) -> None:
         self._arrays: dict[tuple, np.ndarray] = {}
+        self._views: dict[tuple, list] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         key = (name, shape, np.dtype(dtype))
@@ -62,6 +66,14 @@ class Workspace:
         if array is None:
             array = self._arrays[key] = np.empty(shape, dtype)
         return array
+
+    def views(self, key: tuple, build) -> list:
+        """What `build()` returns, made once per key: views into this workspace's own arrays,
+        which stay valid because the arrays are handed out again for the same shapes."""
+        views = self._views.get(key)
+        if views is None:
+            views = self._views[key] = build()
+        return views
 
 
 class Cell:
@@ -104,9 +116,9 @@ class RNNCell(Cell):
         T, B, _ = xg.shape
         hs = self._hidden_history(T, B, xg.dtype, state[0])
         W_hhT = self._transposed(W_hh)
-        for t in range(T):
-            h = hs[t + 1]
-            np.dot(hs[t], W_hhT, out=h)
+        steps = self.ws.views(("forward", T, B, xg.dtype), lambda: list(zip(hs[:-1], hs[1:])))
+        for t, (h_prev, h) in enumerate(steps):
+            np.dot(h_prev, W_hhT, out=h)
             h += xg[t]
             np.tanh(h, out=h)
         self.hs = hs
@@ -114,18 +126,20 @@ class RNNCell(Cell):
 
     def backward(self, dh_out, dstate, W_hh, reach=None):
         hs = self.hs
-        T = dh_out.shape[0]
+        T, B, H = dh_out.shape
         dpre = self.ws.get("dpre", hs[1:].shape, hs.dtype)
         np.subtract(1.0, np.square(hs[1:], out=dpre), out=dpre)  # tanh' at every step, filled in below
-        dh = dstate[0].copy()
+        dh = self.ws.get("dh", (B, H), hs.dtype)
+        dh[...] = dstate[0]
+        steps = self.ws.views(("backward", T, B, hs.dtype), lambda: list(dpre))
         for t in range(T - 1, -1, -1):
             dh += dh_out[t]
             if reach is not None:
                 reach[t] = np.linalg.norm(dh)
-            d = dpre[t]
+            d = steps[t]
             d *= dh  # dpre = dh * tanh'
             np.dot(d, W_hh, out=dh)
-        return dpre, dpre, (dh,)
+        return dpre, dpre, (dh.copy(),)
 
     def trace(self):
         return {"h": self.hs[1:]}
@@ -137,18 +151,18 @@ class LSTMCell(Cell):
     kind = "lstm"
     state_size = 2
 
-    def _gate_scale(self, dtype):
+    def _gate_scale(self, B: int, dtype):
         """Per column of the fused gates: 1/2 for the sigmoid gates i, f, o and 1 for g.
 
         a * scale -> tanh -> * scale + shift gives s(x) = (1 + tanh(x/2)) / 2 on
-        i, f, o and tanh(x) on g: four gates through one tanh.
+        i, f, o and tanh(x) on g: four gates through one tanh. Both are spelt out
+        to the full [B, 4H] of a step: a same-shape multiply is cheaper than a broadcast one.
         """
-        H = self.H
-        scale = self.ws.get("scale", (4, H), dtype)
-        shift = self.ws.get("shift", (4, H), dtype)
+        scale = self.ws.get("scale", (B, 4, self.H), dtype)
+        shift = self.ws.get("shift", (B, 4, self.H), dtype)
         scale[...] = [[0.5], [0.5], [1.0], [0.5]]
         shift[...] = [[0.5], [0.5], [0.0], [0.5]]
-        return scale.reshape(-1), shift.reshape(-1)
+        return scale.reshape(B, -1), shift.reshape(B, -1)
 
     def forward(self, xg, state, W_hh, b_hh):
         T, B, GH = xg.shape
@@ -160,25 +174,26 @@ class LSTMCell(Cell):
         tanh_c = self.ws.get("tanh_c", (T, B, H), dtype)
         ig = self.ws.get("ig", (B, H), dtype)
         hW = self.ws.get("hW", (B, GH), dtype)
-        scale, shift = self._gate_scale(dtype)
+        scale, shift = self._gate_scale(B, dtype)
         # The pre-scale of the tanh trick, (xg + h W_hh^T) * scale, applied once per pass and not
         # once per step: to the whole input side (written straight into acts, which each step then
         # completes in place) and to the columns of the W_hh^T copy. Powers of two, so exact.
         np.multiply(xg, scale, out=acts.reshape(T, B, GH))
         W_hhT = self.ws.get("W_hhT", (H, GH), dtype)
-        np.multiply(W_hh.T, scale, out=W_hhT)
-        for t in range(T):
-            a = acts[t].reshape(B, GH)
-            a += np.dot(hs[t], W_hhT, out=hW)  # (W_ih x + b + W_hh h) * scale
+        np.multiply(W_hh.T, scale[0], out=W_hhT)
+        steps = self.ws.views(("forward", T, B, dtype), lambda: [
+            (acts[t].reshape(B, GH), *acts[t].transpose(1, 0, 2), cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1])
+            for t in range(T)
+        ])
+        for a, i, f, g, o, c_prev, c, tanh_c_t, h_prev, h in steps:
+            a += np.dot(h_prev, W_hhT, out=hW)  # (W_ih x + b + W_hh h) * scale
             np.tanh(a, out=a)  # i, f, o = s(.), g = tanh(.), all in one tanh
             a *= scale
             a += shift
-            i, f, g, o = acts[t, :, 0], acts[t, :, 1], acts[t, :, 2], acts[t, :, 3]
-            c = cs[t + 1]
-            np.multiply(f, cs[t], out=c)  # c' = f*c + i*g
+            np.multiply(f, c_prev, out=c)  # c' = f*c + i*g
             c += np.multiply(i, g, out=ig)
-            np.tanh(c, out=tanh_c[t])  # h' = o*tanh(c')
-            np.multiply(o, tanh_c[t], out=hs[t + 1])
+            np.tanh(c, out=tanh_c_t)  # h' = o*tanh(c')
+            np.multiply(o, tanh_c_t, out=h)
         self.hs, self.cs, self.acts, self.tanh_c = hs, cs, acts, tanh_c
         return hs[1:], (hs[T].copy(), cs[T].copy())
 
@@ -206,20 +221,27 @@ class LSTMCell(Cell):
         np.multiply(i, tanh_grad(g), out=ifg_from_dc[:, :, 2])
 
         scratch = self.ws.get("scratch", (B, H), dtype)
-        dh = dstate[0].copy()
-        dc = dstate[1].copy()
+        dh = self.ws.get("dh", (B, H), dtype)
+        dc = self.ws.get("dc", (B, H), dtype)
+        dh[...], dc[...] = dstate
+        steps = self.ws.views(("backward", T, B, dtype), lambda: [
+            (dgates[t].reshape(B, 4 * H), dgates[t, :, :3], dgates[t, :, 3],
+             dc_from_dh[t], do_from_dh[t], ifg_from_dc[t], f[t])
+            for t in range(T)
+        ])
+        dc_rows = dc[:, None, :]
         for t in range(T - 1, -1, -1):
+            d, d_ifg, d_o, dc_from_dh_t, do_from_dh_t, ifg_from_dc_t, f_t = steps[t]
             dh += dh_out[t]
             if reach is not None:
                 reach[t] = np.linalg.norm(dh)
-            d = dgates[t]
-            dc += np.multiply(dh, dc_from_dh[t], out=scratch)
-            np.multiply(dc[:, None, :], ifg_from_dc[t], out=d[:, :3])  # di, df, dg
-            np.multiply(dh, do_from_dh[t], out=d[:, 3])  # do
-            dc *= f[t]  # c' = f*c + ...
-            np.dot(d.reshape(B, 4 * H), W_hh, out=dh)
+            dc += np.multiply(dh, dc_from_dh_t, out=scratch)
+            np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)  # di, df, dg
+            np.multiply(dh, do_from_dh_t, out=d_o)  # do
+            dc *= f_t  # c' = f*c + ...
+            np.dot(d, W_hh, out=dh)
         dgates = dgates.reshape(T, B, 4 * H)
-        return dgates, dgates, (dh, dc)
+        return dgates, dgates, (dh.copy(), dc.copy())
 
     def trace(self):
         a = self.acts
@@ -250,20 +272,21 @@ class GRUCell(Cell):
         b_n = self.ws.get("b_n", (3, H), dtype)
         b_n[:2], b_n[2] = 0.0, b_hh[2 * H:]
         W_hhT, b_n = self._transposed(W_hh), b_n.reshape(GH)
-        for t in range(T):
+        steps = self.ws.views(("forward", T, B, dtype), lambda: [
+            (hh[t].reshape(B, GH), hh[t, :, 2], acts[t].reshape(B, GH), *acts[t].transpose(1, 0, 2), hs[t], hs[t + 1])
+            for t in range(T)
+        ])
+        for t, (hh_t, hn, a, r, z, n, h_prev, h) in enumerate(steps):
             # Whole-row operations where the maths allows: NumPy runs a contiguous [B, 3H] array
             # several times faster than a [B, H] column block of it.
-            hh_t, a = hh[t].reshape(B, GH), acts[t].reshape(B, GH)
-            np.dot(hs[t], W_hhT, out=hh_t)
+            np.dot(h_prev, W_hhT, out=hh_t)
             hh_t += b_n
             np.add(xg[t], hh_t, out=a)
             sigmoid(a, out=a)  # r, z (the n block is overwritten next)
-            r, z, n = acts[t, :, 0], acts[t, :, 1], acts[t, :, 2]
-            np.multiply(r, hh[t, :, 2], out=n)
+            np.multiply(r, hn, out=n)
             n += xg[t, :, 2 * H:]
             np.tanh(n, out=n)
-            h = hs[t + 1]
-            np.subtract(hs[t], n, out=h)  # h' = n + z * (h - n)
+            np.subtract(h_prev, n, out=h)  # h' = n + z * (h - n)
             h *= z
             h += n
         self.hs, self.acts, self.hh = hs, acts, hh
@@ -290,18 +313,25 @@ class GRUCell(Cell):
         dx = self.ws.get("dx", (T, B, 3, H), dtype)  # gradient at the input-side sums
         dhh = self.ws.get("dhh", (T, B, 3, H), dtype)  # gradient at the hidden-side sums
         scratch = self.ws.get("scratch", (B, H), dtype)
-        dh = dstate[0].copy()
+        dh = self.ws.get("dh", (B, H), dtype)
+        dh[...] = dstate[0]
+        steps = self.ws.views(("backward", T, B, dtype), lambda: [
+            (dx[t], dx[t, :, 1:], dx[t, :, 0], dx[t, :, 2], zn_from_dh[t], r_from_dn[t], hidden_side[t],
+             dhh[t], dhh[t].reshape(B, 3 * H), z[t])
+            for t in range(T)
+        ])
+        dh_rows = dh[:, None, :]
         for t in range(T - 1, -1, -1):
+            d, d_zn, d_r, d_n, zn_from_dh_t, r_from_dn_t, hidden_side_t, dhh_t, dhh_rows, z_t = steps[t]
             dh += dh_out[t]
             if reach is not None:
                 reach[t] = np.linalg.norm(dh)
-            d = dx[t]
-            np.multiply(dh[:, None, :], zn_from_dh[t], out=d[:, 1:])  # dz, dn
-            np.multiply(d[:, 2], r_from_dn[t], out=d[:, 0])  # dr
-            np.multiply(d, hidden_side[t], out=dhh[t])
-            dh *= z[t]
-            dh += np.dot(dhh[t].reshape(B, 3 * H), W_hh, out=scratch)
-        return dx.reshape(T, B, 3 * H), dhh.reshape(T, B, 3 * H), (dh,)
+            np.multiply(dh_rows, zn_from_dh_t, out=d_zn)  # dz, dn
+            np.multiply(d_n, r_from_dn_t, out=d_r)  # dr
+            np.multiply(d, hidden_side_t, out=dhh_t)
+            dh *= z_t
+            dh += np.dot(dhh_rows, W_hh, out=scratch)
+        return dx.reshape(T, B, 3 * H), dhh.reshape(T, B, 3 * H), (dh.copy(),)
 
     def trace(self):
         a = self.acts
