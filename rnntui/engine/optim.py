@@ -8,6 +8,8 @@ must store for a resume to continue bit for bit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 OPTIMIZERS = ("adam", "sgd", "adagrad")
@@ -96,10 +98,12 @@ class Adam(Optimizer):
         correction1 = 1 - b1 ** self.steps
         correction2 = 1 - b2 ** self.steps
         # p -= lr/c1 * m / (sqrt(v)/sqrt(c2) + eps), with sqrt(c2) moved to the numerator: one pass fewer.
+        # The scalars stay Python floats (math.sqrt): a NumPy float64 would make NumPy run a float32
+        # model's pass in float64 through casting buffers, at twice the cost.
         np.sqrt(v, out=tmp)
-        tmp += self.eps * np.sqrt(correction2)
+        tmp += self.eps * math.sqrt(correction2)
         np.divide(m, tmp, out=tmp)
-        tmp *= self.lr * np.sqrt(correction2) / correction1
+        tmp *= self.lr * math.sqrt(correction2) / correction1
         self.params -= tmp
 
 
