@@ -33,6 +33,9 @@ import numpy as np
 
 from rnntui.engine.shape import GATE_NAMES
 
+# The LSTM's backward factors are made this many bytes of gates at a time (see LSTMCell._factors).
+FACTOR_BLOCK_BYTES = 256 << 10
+
 
 def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Logistic sigmoid through tanh: one transcendental, and no overflow warnings."""
@@ -198,50 +201,70 @@ class LSTMCell(Cell):
         return hs[1:], (hs[T].copy(), cs[T].copy())
 
     def backward(self, dh_out, dstate, W_hh, reach=None):
-        B, H, dtype = dh_out.shape[1], self.H, dh_out.dtype
-        acts, tanh_c = self.acts, self.tanh_c
-        T = dh_out.shape[0]
-        i, f, g, o = acts[:, :, 0], acts[:, :, 1], acts[:, :, 2], acts[:, :, 3]
-        # The chain rule's factors that need no incoming gradient, for all steps at once:
-        #   dc += dh * o * tanh'(c')            (through h' = o*tanh(c'))
-        #   do  = dh * tanh(c') * s'(o)
-        #   di, df, dg = dc * (g * s'(i),  c * s'(f),  i * tanh'(g))
+        T, B, H = dh_out.shape
+        dtype = dh_out.dtype
+        f = self.acts[:, :, 1]
         dgates = self.ws.get("dgates", (T, B, 4, H), dtype)
-        # s' = s(1-s) of i, f and o in one pass over whole contiguous rows (the g column is not
-        # used); it borrows dgates, which the loop below fills only after this is consumed.
-        s_grad = np.subtract(1.0, acts, out=dgates)
-        s_grad *= acts
-        dc_from_dh = self.ws.get("dc_from_dh", (T, B, H), dtype)
-        np.multiply(o, tanh_grad(tanh_c), out=dc_from_dh)
-        do_from_dh = self.ws.get("do_from_dh", (T, B, H), dtype)
-        np.multiply(tanh_c, s_grad[:, :, 3], out=do_from_dh)
-        ifg_from_dc = self.ws.get("ifg_from_dc", (T, B, 3, H), dtype)
-        np.multiply(g, s_grad[:, :, 0], out=ifg_from_dc[:, :, 0])
-        np.multiply(self.cs[:-1], s_grad[:, :, 1], out=ifg_from_dc[:, :, 1])
-        np.multiply(i, tanh_grad(g), out=ifg_from_dc[:, :, 2])
-
+        # The chain rule's factors that need no incoming gradient (see _factors), made a block of
+        # steps at a time just before the loop reaches them, so that they are still in cache.
+        K = min(T, self._block_steps(B, dtype))
+        dc_from_dh = self.ws.get("dc_from_dh", (K, B, H), dtype)
+        do_from_dh = self.ws.get("do_from_dh", (K, B, H), dtype)
+        ifg_from_dc = self.ws.get("ifg_from_dc", (K, B, 3, H), dtype)
+        factors = self.ws.views(("factors", K, B, dtype), lambda: list(zip(dc_from_dh, do_from_dh, ifg_from_dc)))
+        steps = self.ws.views(("backward", T, B, dtype), lambda: [
+            (dgates[t].reshape(B, 4 * H), dgates[t, :, :3], dgates[t, :, 3], f[t]) for t in range(T)
+        ])
         scratch = self.ws.get("scratch", (B, H), dtype)
         dh = self.ws.get("dh", (B, H), dtype)
         dc = self.ws.get("dc", (B, H), dtype)
         dh[...], dc[...] = dstate
-        steps = self.ws.views(("backward", T, B, dtype), lambda: [
-            (dgates[t].reshape(B, 4 * H), dgates[t, :, :3], dgates[t, :, 3],
-             dc_from_dh[t], do_from_dh[t], ifg_from_dc[t], f[t])
-            for t in range(T)
-        ])
         dc_rows = dc[:, None, :]
-        for t in range(T - 1, -1, -1):
-            d, d_ifg, d_o, dc_from_dh_t, do_from_dh_t, ifg_from_dc_t, f_t = steps[t]
-            dh += dh_out[t]
-            if reach is not None:
-                reach[t] = np.linalg.norm(dh)
-            dc += np.multiply(dh, dc_from_dh_t, out=scratch)
-            np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)  # di, df, dg
-            np.multiply(dh, do_from_dh_t, out=d_o)  # do
-            dc *= f_t  # c' = f*c + ...
-            np.dot(d, W_hh, out=dh)
+        for end in range(T, 0, -K):
+            start = max(end - K, 0)
+            self._factors(start, end, dgates, dc_from_dh, do_from_dh, ifg_from_dc)
+            for t in range(end - 1, start - 1, -1):
+                d, d_ifg, d_o, f_t = steps[t]
+                dc_from_dh_t, do_from_dh_t, ifg_from_dc_t = factors[t - start]
+                dh += dh_out[t]
+                if reach is not None:
+                    reach[t] = np.linalg.norm(dh)
+                dc += np.multiply(dh, dc_from_dh_t, out=scratch)
+                np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)  # di, df, dg
+                np.multiply(dh, do_from_dh_t, out=d_o)  # do
+                dc *= f_t  # c' = f*c + ...
+                np.dot(d, W_hh, out=dh)
         dgates = dgates.reshape(T, B, 4 * H)
         return dgates, dgates, (dh.copy(), dc.copy())
+
+    def _block_steps(self, B: int, dtype) -> int:
+        """Steps whose gates fill about FACTOR_BLOCK_BYTES: the block's factors are made and used
+        while still in cache. At batch 1 that is the whole sequence, made in a few calls."""
+        return max(1, FACTOR_BLOCK_BYTES // (B * 4 * self.H * np.dtype(dtype).itemsize))
+
+    def _factors(self, start, end, dgates, dc_from_dh, do_from_dh, ifg_from_dc):
+        """For steps start..end-1, into the first rows of the factor buffers:
+            dc += dh * o * tanh'(c')            (through h' = o*tanh(c'))
+            do  = dh * tanh(c') * s'(o)
+            di, df, dg = dc * (g * s'(i),  c * s'(f),  i * tanh'(g))
+        """
+        n = end - start
+        acts, tanh_c = self.acts[start:end], self.tanh_c[start:end]
+        i, g, o = acts[:, :, 0], acts[:, :, 2], acts[:, :, 3]
+        # s' = s(1-s) of i, f and o in one pass over whole contiguous rows (the g column is not
+        # used); it borrows the block's dgates, which the loop fills only after this is consumed.
+        s_grad = np.subtract(1.0, acts, out=dgates[start:end])
+        s_grad *= acts
+        dc_dh = np.multiply(tanh_c, tanh_c, out=dc_from_dh[:n])
+        np.subtract(1.0, dc_dh, out=dc_dh)
+        dc_dh *= o
+        np.multiply(tanh_c, s_grad[:, :, 3], out=do_from_dh[:n])
+        ifg = ifg_from_dc[:n]
+        np.multiply(g, s_grad[:, :, 0], out=ifg[:, :, 0])
+        np.multiply(self.cs[start:end], s_grad[:, :, 1], out=ifg[:, :, 1])
+        dg = np.multiply(g, g, out=ifg[:, :, 2])
+        np.subtract(1.0, dg, out=dg)
+        dg *= i
 
     def trace(self):
         a = self.acts
