@@ -8,7 +8,8 @@ import pytest
 from rnntui.train.config import TrainConfig
 from rnntui.train.events import EvalDone, Finished, SampleReady, StepDone, as_record
 from rnntui.train.history import MAX_POINTS, History
-from rnntui.train.trainer import Trainer
+from rnntui.errors import TrainingError
+from rnntui.train.trainer import Trainer, weights_finite
 
 SMALL = TrainConfig(corpus="fables", hidden=16, embed=8, batch=4, seq_len=16, steps=12, eval_every=4, sample_every=6,
                     sample_length=30)
@@ -32,6 +33,23 @@ def test_a_run_emits_steps_evaluations_samples_and_finishes():
     assert all(len(s.text) == 30 and len(s.probs) == 30 for s in samples)
     assert all(0 < p <= 1 for s in samples for p in s.probs)
     assert as_record(samples[0])["event"] == "sample" and "probs" not in as_record(samples[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_weights_finite_sees_one_bad_weight(dtype, bad):
+    flat = np.random.default_rng(0).standard_normal(1000).astype(dtype)
+    assert weights_finite(flat)
+    flat[617] = bad
+    assert not weights_finite(flat)
+
+
+def test_weights_that_stop_being_finite_end_the_step_with_one_message():
+    trainer = Trainer.from_config(SMALL)
+    trainer.train_step()
+    trainer.optimizer.lr = float("inf")  # the gradients stay finite; the update does not
+    with pytest.raises(TrainingError, match="weights became non-finite at step 2"):
+        trainer.train_step()
 
 
 def test_commands_pause_step_change_and_stop_a_running_trainer():
