@@ -35,15 +35,15 @@ def test_gradients_without_embedding_fold(cell):
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("block_steps", [1, 2])
 def test_gradients_on_the_paths_large_shapes_take(cell, block_steps, monkeypatch):
-    """One recurrent product a gate, and LSTM backward factors made a block of steps at a time:
+    """One recurrent product a gate, and backward factors made a block of steps at a time:
     large models take these paths, so here a small one is made to, its blocks not dividing T."""
     model, batch = random_problem(cell, 2, steps=7)
     B, H = batch["inputs"].shape[0], model.shape.hidden_size
     monkeypatch.setattr(cells, "PER_GATE_PRODUCT_MIN", 0)
-    monkeypatch.setattr(cells, "FACTOR_BLOCK_BYTES", block_steps * B * 4 * H * 8)
+    gates = model.cells[0].G
+    monkeypatch.setattr(cells, "FACTOR_BLOCK_BYTES", block_steps * B * gates * H * 8)
     assert model.cells[0]._recurrent_product(model.params["rnn.weight_hh_l0"], B)[0] is np.matmul
-    if cell == "lstm":
-        assert model.cells[0]._block_steps(B, np.float64) == block_steps
+    assert model.cells[0]._block_steps(B, np.float64) == block_steps
     worst = check_gradients(model, batch)
     assert max(worst.values()) < 1e-6, worst
 

@@ -10,12 +10,14 @@ gradients with one GEMM each, after the loop.
 Inside a time loop every NumPy call costs a few microseconds whatever its size,
 and at small batches those calls, not the arithmetic, are the time. So:
 - all gates go through one `tanh` (sigma(x) = (1 + tanh(x/2)) / 2);
-- the backward pass first computes, for all timesteps at once, every
-  derivative factor that does not depend on the incoming gradient (s' = s(1-s),
-  tanh' = 1 - tanh^2, and their products with saved activations); the loop then
-  only multiplies the running gradients by them;
+- the backward pass first computes every derivative factor that does not
+  depend on the incoming gradient (s' = s(1-s), tanh' = 1 - tanh^2, and their
+  products with saved activations), in a few calls over many steps; the loop
+  then only multiplies the running gradients by them. The LSTM makes them a
+  cache-sized block of steps at a time, just before the loop reaches them;
 - W_hh^T is copied contiguous once per pass: h @ W_hh^T then runs as a plain
-  (untransposed) GEMM, measurably faster than through a transposed view;
+  (untransposed) GEMM, measurably faster than through a transposed view; past
+  a size, one GEMM a gate (see `_recurrent_product`);
 - the per-step views into the cell's buffers (acts[t], its gate blocks, ...)
   are built once per shape and kept: making a view costs about as much as a
   small multiply, and the buffers they look into are reused anyway.
@@ -33,7 +35,7 @@ import numpy as np
 
 from rnntui.engine.shape import GATE_NAMES
 
-# The LSTM's backward factors are made this many bytes of gates at a time (see LSTMCell._factors).
+# The LSTM's and GRU's backward factors are made this many bytes of gates at a time (see _block_steps).
 FACTOR_BLOCK_BYTES = 256 << 10
 # From this many multiply-adds a step, h @ W_hh^T is taken one gate at a time (see _recurrent_product).
 PER_GATE_PRODUCT_MIN = 1 << 20
@@ -96,6 +98,10 @@ class Cell:
         """The bias added to the input projection. All cells but the GRU can add both biases there."""
         return b_ih + b_hh
 
+    def input_buffer(self, T: int, B: int, dtype) -> np.ndarray:
+        """Where the caller writes xg, the [T, B, G*H] input projections, before `forward`."""
+        return self.ws.get("xg", (T, B, self.G * self.H), dtype)
+
     def zero_state(self, batch: int, dtype) -> tuple[np.ndarray, ...]:
         return tuple(np.zeros((batch, self.H), dtype) for _ in range(self.state_size))
 
@@ -110,6 +116,11 @@ class Cell:
         W_hhT = self.ws.get("W_hhT", W_hh.shape[::-1], W_hh.dtype)
         W_hhT[...] = W_hh.T
         return W_hhT
+
+    def _block_steps(self, B: int, dtype) -> int:
+        """Steps whose gates fill about FACTOR_BLOCK_BYTES: the backward factors of such a block are
+        made and used while still in cache. At batch 1 that is the whole sequence, in a few calls."""
+        return max(1, FACTOR_BLOCK_BYTES // (B * self.G * self.H * np.dtype(dtype).itemsize))
 
     def _recurrent_product(self, W_hh: np.ndarray, B: int, gate_scale=(1.0, 1.0, 1.0, 1.0)):
         """How the forward loop takes h @ W_hh^T (each gate's rows times its gate_scale).
@@ -190,6 +201,11 @@ class LSTMCell(Cell):
         shift[...] = [[0.5], [0.5], [0.0], [0.5]]
         return scale.reshape(B, -1), shift.reshape(B, -1)
 
+    def input_buffer(self, T, B, dtype):
+        # The gate buffer itself: forward scales the projections in place and completes each step
+        # there, so the input side needs no [T, B, 4H] array of its own.
+        return self.ws.get("acts", (T, B, 4, self.H), dtype).reshape(T, B, 4 * self.H)
+
     def forward(self, xg, state, W_hh, b_hh):
         T, B, GH = xg.shape
         H, dtype = self.H, xg.dtype
@@ -201,8 +217,8 @@ class LSTMCell(Cell):
         ig = self.ws.get("ig", (B, H), dtype)
         scale, shift = self._gate_scale(B, dtype)
         # The pre-scale of the tanh trick, (xg + h W_hh^T) * scale, applied once per pass and not
-        # once per step: to the whole input side (written straight into acts, which each step then
-        # completes in place) and to the W_hh^T copy. Powers of two, so exact.
+        # once per step: to the whole input side (into acts, where xg usually is already; each step
+        # then completes its gates in place) and to the W_hh^T copy. Powers of two, so exact.
         np.multiply(xg, scale, out=acts.reshape(T, B, GH))
         product, W, hW, hW_gates = self._recurrent_product(W_hh, B, gate_scale=(0.5, 0.5, 1.0, 0.5))
         steps = self.ws.views(("forward", T, B, dtype), lambda: [
@@ -259,11 +275,6 @@ class LSTMCell(Cell):
         dgates = dgates.reshape(T, B, 4 * H)
         return dgates, dgates, (dh.copy(), dc.copy())
 
-    def _block_steps(self, B: int, dtype) -> int:
-        """Steps whose gates fill about FACTOR_BLOCK_BYTES: the block's factors are made and used
-        while still in cache. At batch 1 that is the whole sequence, made in a few calls."""
-        return max(1, FACTOR_BLOCK_BYTES // (B * 4 * self.H * np.dtype(dtype).itemsize))
-
     def _factors(self, start, end, dgates, dc_from_dh, do_from_dh, ifg_from_dc):
         """For steps start..end-1, into the first rows of the factor buffers:
             dc += dh * o * tanh'(c')            (through h' = o*tanh(c'))
@@ -307,6 +318,11 @@ class GRUCell(Cell):
         bias[: 2 * self.H] += b_hh[: 2 * self.H]
         return bias
 
+    def input_buffer(self, T, B, dtype):
+        # The buffer backward fills with the input side's gradient: forward has spent the
+        # projections by then, so the two share one [T, B, 3H] array.
+        return self.ws.get("dx", (T, B, 3, self.H), dtype).reshape(T, B, 3 * self.H)
+
     def forward(self, xg, state, W_hh, b_hh):
         T, B, GH = xg.shape
         H, dtype = self.H, xg.dtype
@@ -339,45 +355,56 @@ class GRUCell(Cell):
         return hs[1:], (hs[T].copy(),)
 
     def backward(self, dh_out, dstate, W_hh, reach=None):
-        B, H, dtype = dh_out.shape[1], self.H, dh_out.dtype
-        hs, acts, hn = self.hs, self.acts, self.hh[:, :, 2]
-        T = dh_out.shape[0]
-        r, z, n = acts[:, :, 0], acts[:, :, 1], acts[:, :, 2]
-        # The chain rule's factors that need no incoming gradient, for all steps at once:
-        #   dz, dn = dh * ((h - n) * s'(z),  (1 - z) * tanh'(n))     (through h' = n + z*(h - n))
-        #   dr     = dn * (W_hn h + b_hn) * s'(r)
-        # and the hidden side's sums see (dr, dz, dn * r): the input side's times (1, 1, r).
-        zn_from_dh = self.ws.get("zn_from_dh", (T, B, 2, H), dtype)
-        np.multiply(hs[:-1] - n, sigmoid_grad(z), out=zn_from_dh[:, :, 0])
-        np.multiply(1.0 - z, tanh_grad(n), out=zn_from_dh[:, :, 1])
-        r_from_dn = self.ws.get("r_from_dn", (T, B, H), dtype)
-        np.multiply(hn, sigmoid_grad(r), out=r_from_dn)
-        hidden_side = self.ws.get("hidden_side", (T, B, 3, H), dtype)
-        hidden_side[:, :, :2] = 1.0
-        hidden_side[:, :, 2] = r
-
+        T, B, H = dh_out.shape
+        dtype = dh_out.dtype
+        z = self.acts[:, :, 1]
         dx = self.ws.get("dx", (T, B, 3, H), dtype)  # gradient at the input-side sums
         dhh = self.ws.get("dhh", (T, B, 3, H), dtype)  # gradient at the hidden-side sums
+        # The chain rule's factors that need no incoming gradient (see _factors), made a block of
+        # steps at a time just before the loop reaches them, so that they are still in cache.
+        K = min(T, self._block_steps(B, dtype))
+        zn_from_dh = self.ws.get("zn_from_dh", (K, B, 2, H), dtype)
+        r_from_dn = self.ws.get("r_from_dn", (K, B, H), dtype)
+        hidden_side = self.ws.get("hidden_side", (K, B, 3, H), dtype)
+        hidden_side[:, :, :2] = 1.0
+        factors = self.ws.views(("factors", K, B, dtype), lambda: list(zip(zn_from_dh, r_from_dn, hidden_side)))
+        steps = self.ws.views(("backward", T, B, dtype), lambda: [
+            (dx[t], dx[t, :, 1:], dx[t, :, 0], dx[t, :, 2], dhh[t], dhh[t].reshape(B, 3 * H), z[t])
+            for t in range(T)
+        ])
         scratch = self.ws.get("scratch", (B, H), dtype)
         dh = self.ws.get("dh", (B, H), dtype)
         dh[...] = dstate[0]
-        steps = self.ws.views(("backward", T, B, dtype), lambda: [
-            (dx[t], dx[t, :, 1:], dx[t, :, 0], dx[t, :, 2], zn_from_dh[t], r_from_dn[t], hidden_side[t],
-             dhh[t], dhh[t].reshape(B, 3 * H), z[t])
-            for t in range(T)
-        ])
         dh_rows = dh[:, None, :]
-        for t in range(T - 1, -1, -1):
-            d, d_zn, d_r, d_n, zn_from_dh_t, r_from_dn_t, hidden_side_t, dhh_t, dhh_rows, z_t = steps[t]
-            dh += dh_out[t]
-            if reach is not None:
-                reach[t] = np.linalg.norm(dh)
-            np.multiply(dh_rows, zn_from_dh_t, out=d_zn)  # dz, dn
-            np.multiply(d_n, r_from_dn_t, out=d_r)  # dr
-            np.multiply(d, hidden_side_t, out=dhh_t)
-            dh *= z_t
-            dh += np.dot(dhh_rows, W_hh, out=scratch)
+        for end in range(T, 0, -K):
+            start = max(end - K, 0)
+            self._factors(start, end, zn_from_dh, r_from_dn, hidden_side)
+            for t in range(end - 1, start - 1, -1):
+                d, d_zn, d_r, d_n, dhh_t, dhh_rows, z_t = steps[t]
+                zn_from_dh_t, r_from_dn_t, hidden_side_t = factors[t - start]
+                dh += dh_out[t]
+                if reach is not None:
+                    reach[t] = np.linalg.norm(dh)
+                np.multiply(dh_rows, zn_from_dh_t, out=d_zn)  # dz, dn
+                np.multiply(d_n, r_from_dn_t, out=d_r)  # dr
+                np.multiply(d, hidden_side_t, out=dhh_t)
+                dh *= z_t
+                dh += np.dot(dhh_rows, W_hh, out=scratch)
         return dx.reshape(T, B, 3 * H), dhh.reshape(T, B, 3 * H), (dh.copy(),)
+
+    def _factors(self, start, end, zn_from_dh, r_from_dn, hidden_side):
+        """For steps start..end-1, into the first rows of the factor buffers:
+            dz, dn = dh * ((h - n) * s'(z),  (1 - z) * tanh'(n))     (through h' = n + z*(h - n))
+            dr     = dn * (W_hn h + b_hn) * s'(r)
+        and the hidden side's sums see (dr, dz, dn * r): the input side's times (1, 1, r).
+        """
+        k = end - start
+        acts, h, hn = self.acts[start:end], self.hs[start:end], self.hh[start:end, :, 2]
+        r, z, n = acts[:, :, 0], acts[:, :, 1], acts[:, :, 2]
+        np.multiply(h - n, sigmoid_grad(z), out=zn_from_dh[:k, :, 0])
+        np.multiply(1.0 - z, tanh_grad(n), out=zn_from_dh[:k, :, 1])
+        np.multiply(hn, sigmoid_grad(r), out=r_from_dn[:k])
+        hidden_side[:k, :, 2] = r
 
     def trace(self):
         a = self.acts

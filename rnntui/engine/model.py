@@ -130,7 +130,7 @@ class CharRNN:
         for k, cell in enumerate(self.cells):
             W_ih, W_hh, b_ih, b_hh = self._layer(k)
             bias = cell.fold_bias(b_ih, b_hh)
-            xg = self.ws.get(f"xg{k}", (T * B, W_ih.shape[0]), self.dtype)
+            xg = cell.input_buffer(T, B, self.dtype).reshape(T * B, -1)
             if k == 0:
                 # mode="clip" skips the bounds check that makes np.take's default several times slower;
                 # the tokens come from the vocabulary, so nothing is ever clipped.
