@@ -352,9 +352,10 @@ async def test_help_explains_each_gate_with_its_equation_beside_the_gates_pane()
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
+        # The help is composed over the playground: wait for both to be drawn, on a loaded machine too.
+        await wait_until(pilot, lambda: "─ Gates " in screen_text(app), what="the Gates pane beside the help")
         text = screen_text(app)
         assert "f = σ(W_if x + b_if + W_hf h + b_hf)" in text and "c' = f * c + i * g" in text
-        assert "─ Gates " in text, "the Gates pane stays in view beside the help"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("f1")
