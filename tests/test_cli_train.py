@@ -56,6 +56,22 @@ def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path
     assert ckpt.config["lr"] == 0.01 and ckpt.train_state["step"] == 10
 
 
+@pytest.mark.parametrize("option, value, saved", [
+    ("--batch", "2", "4"), ("--seq-len", "8", "16"), ("--seed", "9", "0"), ("--corpus", "hello", "fables"),
+])
+def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tmp_path, option, value, saved):
+    path = tmp_path / "m.safetensors"
+    assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    before = path.read_bytes()
+    refused = run("train", "--resume", path, option, value, "--steps", "10")
+    assert refused.exit_code == 1
+    assert f"{option} {value} disagrees with the checkpoint's {saved}" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    again = run("train", "--resume", path, option, saved, "--steps", "6", "-q")  # the same value is no change
+    assert again.exit_code == 0, again.stderr
+
+
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_saves_and_resumes(tmp_path, signum, status):
     path, log = tmp_path / "run.safetensors", tmp_path / "log.jsonl"

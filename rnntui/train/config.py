@@ -14,6 +14,8 @@ from rnntui.errors import TrainingError
 
 # Fields that fix the model's tensors: a resume may not change them.
 SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
+# Fields that fix which characters each step reads: an exact resume may not change them either.
+DATA_WALK_FIELDS = ("corpus", "seq_len", "batch", "val_frac", "seed")
 
 
 @dataclass(frozen=True)

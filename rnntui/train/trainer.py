@@ -31,7 +31,7 @@ from rnntui.engine.optim import clip_by_norm, clip_by_value, make_optimizer
 from rnntui.engine.shape import ModelShape
 from rnntui.errors import CheckpointError, TrainingError
 from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from rnntui.train.config import SHAPE_FIELDS, TrainConfig
+from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Event, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
 from rnntui.train.sampling import generate
@@ -99,14 +99,13 @@ class Trainer:
         if ckpt.train_state is None:
             raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
         saved = TrainConfig.from_json(ckpt.config)
-        for name in SHAPE_FIELDS:
+        for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
             if name in changes and changes[name] != getattr(saved, name):
+                keeps = "its shape" if name in SHAPE_FIELDS else "the data walk it was on, so that it goes on exactly"
                 raise TrainingError(
-                    f"--{name} {changes[name]} disagrees with the checkpoint's {getattr(saved, name)}; "
-                    "a resumed model keeps its shape"
+                    f"--{name.replace('_', '-')} {changes[name]} disagrees with the checkpoint's "
+                    f"{getattr(saved, name)}; a resumed run keeps {keeps}"
                 )
-        for name in ("corpus", "seq_len", "batch", "val_frac", "seed"):
-            changes.pop(name, None)  # the data walk must stay the one the checkpoint was on
         config = saved.with_changes(**changes)
         text = load_corpus(saved.corpus).text
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
