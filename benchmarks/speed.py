@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py [--quick] [--cells lstm gru rnn] [--configs a b c d]
                                [--threads 2] [--rounds 3] [--no-trainer] [--no-cli] [--no-vocab]
+                               [--only-trainer]
 
 Every measurement runs in its own child process (two BLAS thread pools in one
 process stall each other on a small machine), and the children of one round
@@ -381,6 +382,7 @@ def main() -> None:
     parser.add_argument("--no-trainer", action="store_true")
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--no-vocab", action="store_true")
+    parser.add_argument("--only-trainer", action="store_true", help="just the trainer table")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -403,7 +405,7 @@ def main() -> None:
         results.setdefault((name, job.get("config"), job.get("cell")), []).append(med(out["rates"]))
         rss[(name, job.get("config"), job.get("cell"))] = out["peak_rss_mib"]
 
-    for r in range(rounds):
+    for r in range(0 if args.only_trainer else rounds):
         for config in args.configs:
             for cell in args.cells:
                 jobs = [("rnntui", dict(kind="rnntui", config=config, cell=cell, dtype="float32"))]
@@ -433,10 +435,11 @@ def main() -> None:
         x, y = results.get((a, config, cell)), results.get((b, config, cell))
         return med([p / q for p, q in zip(x, y)]) if x and y else float("nan")
 
-    print("\n## rnntui vs PyTorch, float32, chars/s (median over rounds; ratio = median of per-round ratios)\n")
-    print("| config | cell | rnntui | PyTorch | rnntui / PyTorch | rnntui float64 | float32 / float64 |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for config in args.configs:
+    if results:
+        print("\n## rnntui vs PyTorch, float32, chars/s (median over rounds; ratio = median of per-round ratios)\n")
+        print("| config | cell | rnntui | PyTorch | rnntui / PyTorch | rnntui float64 | float32 / float64 |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for config in args.configs if results else ():
         c = CONFIGS[config]
         label = f"({config}) H={c['hidden']} L={c['layers']} B={c['batch']} T={c['seq']}"
         for cell in args.cells:
@@ -464,7 +467,7 @@ def main() -> None:
                   f"| {med(results.get(('torch-V3000', 'a', cell), [])):,.0f} "
                   f"| {ratio('rnntui-V3000', 'torch-V3000', 'a', cell):.2f}x |")
 
-    if "c" in args.configs:
+    if "c" in args.configs and rss:
         print("\n## peak memory (RSS of the whole child process) at config (c)\n")
         print("| cell | rnntui float32 | rnntui float64 | PyTorch |")
         print("| --- | ---: | ---: | ---: |")
