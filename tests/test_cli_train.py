@@ -9,7 +9,9 @@ import pytest
 from safetensors.numpy import load_file
 
 from cli_helpers import TINY, run, spawn
+from rnntui.cli.progress import JsonLog
 from rnntui.train.checkpoint import load_checkpoint
+from rnntui.train.events import EvalDone, StepDone
 
 
 def events(log_path):
@@ -29,6 +31,24 @@ def test_hello_is_learned_below_a_tenth_of_a_nat(tmp_path):
     assert len(steps) == 300 and all(r["chars_per_sec"] > 0 for r in steps)
     assert steps[0]["loss"] > 1.0  # it started knowing nothing: ln 4 = 1.39
     assert {"checkpoint", "sample"} <= {r["event"] for r in records}
+
+
+def test_the_log_writes_steps_in_batches_and_anything_else_at_once(tmp_path):
+    path = tmp_path / "log.jsonl"
+    log = JsonLog(path)
+    step = [StepDone(step=k, loss=1.0 / (k + 1), chars_per_sec=100.0, epoch=0, grad_norm=0.5, lr=0.01) for k in range(5)]
+    log(step[1])
+    assert path.read_text() == "", "a step waits for the next write"
+    log(EvalDone(step=1, val_loss=1.5, train_loss=1.0))
+    assert [(r["event"], r["step"]) for r in events(path)] == [("step", 1), ("eval", 1)]
+    log(step[2])
+    log.FLUSH_SECONDS = 0.0  # as if the flush interval had passed
+    log(step[3])
+    assert [r["step"] for r in events(path)] == [1, 1, 2, 3]
+    log(step[4])
+    log.close()
+    assert events(path)[-1] == {"event": "step", "step": 4, "loss": 0.2, "chars_per_sec": 100.0, "epoch": 0,
+                                "grad_norm": 0.5, "lr": 0.01, "skipped": False}
 
 
 def test_resume_continues_bit_for_bit(tmp_path):
