@@ -13,8 +13,9 @@ and at small batches those calls, not the arithmetic, are the time. So:
 - the backward pass first computes every derivative factor that does not
   depend on the incoming gradient (s' = s(1-s), tanh' = 1 - tanh^2, and their
   products with saved activations), in a few calls over many steps; the loop
-  then only multiplies the running gradients by them. The LSTM makes them a
-  cache-sized block of steps at a time, just before the loop reaches them;
+  then only multiplies the running gradients by them. The LSTM and the GRU
+  make them a cache-sized block of steps at a time, just before the loop
+  reaches them;
 - W_hh^T is copied contiguous once per pass: h @ W_hh^T then runs as a plain
   (untransposed) GEMM, measurably faster than through a transposed view; past
   a size, one GEMM a gate (see `_recurrent_product`);
@@ -26,7 +27,9 @@ Shapes: T timesteps, B sequences, H units, G gates (1, 4 or 3).
     xg      [T, B, G*H]   input projections, biases included (see `fold_bias`)
     state   tuple of [B, H] arrays: (h,) or (h, c) for the LSTM
 Gate activations are kept as [T, B, G, H], so `a[:, k]` is gate k of one step.
-Buffers are owned by the cell and reused from call to call with the same shape.
+Buffers are owned by the cell and reused from call to call with the same shape;
+the caller writes xg into the one `input_buffer` names, which for the LSTM and
+the GRU is a buffer they need anyway, so the projections take no memory of their own.
 """
 
 from __future__ import annotations
