@@ -69,7 +69,7 @@ def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path
     assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
     refused = run("train", "--resume", path, "--hidden", "32", "--steps", "10")
     assert refused.exit_code == 1
-    assert "--hidden 32 disagrees with the checkpoint's 16" in refused.stderr
+    assert "--hidden 32 disagrees with the checkpoint's --hidden 16" in refused.stderr
     changed = run("train", "--resume", path, "--lr", "0.01", "--steps", "10", "-q")
     assert changed.exit_code == 0, changed.stderr
     ckpt = load_checkpoint(path)
@@ -85,11 +85,19 @@ def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tm
     before = path.read_bytes()
     refused = run("train", "--resume", path, option, value, "--steps", "10")
     assert refused.exit_code == 1
-    assert f"{option} {value} disagrees with the checkpoint's {saved}" in refused.stderr
+    assert f"{option} {value} disagrees with the checkpoint's {option} {saved}" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert path.read_bytes() == before
     again = run("train", "--resume", path, option, saved, "--steps", "6", "-q")  # the same value is no change
     assert again.exit_code == 0, again.stderr
+
+
+def test_resume_names_full_bptt_as_the_user_would_type_it(tmp_path):
+    path = tmp_path / "m.safetensors"
+    assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    refused = run("train", "--resume", path, "--bptt", "full", "--steps", "10")
+    assert refused.exit_code == 1
+    assert "--bptt full disagrees with the checkpoint's --seq-len 16" in refused.stderr
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

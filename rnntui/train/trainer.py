@@ -46,6 +46,13 @@ def weights_finite(flat: np.ndarray) -> bool:
     return math.isfinite(float(np.dot(flat, flat)))
 
 
+def _as_option(name: str, value) -> str:
+    """How a user would have typed this setting: seq_len 0 is full BPTT."""
+    if name == "seq_len" and value == 0:
+        return "--bptt full"
+    return f"--{name.replace('_', '-')} {value}"
+
+
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -103,8 +110,8 @@ class Trainer:
             if name in changes and changes[name] != getattr(saved, name):
                 keeps = "its shape" if name in SHAPE_FIELDS else "the data walk it was on, so that it goes on exactly"
                 raise TrainingError(
-                    f"--{name.replace('_', '-')} {changes[name]} disagrees with the checkpoint's "
-                    f"{getattr(saved, name)}; a resumed run keeps {keeps}"
+                    f"{_as_option(name, changes[name])} disagrees with the checkpoint's "
+                    f"{_as_option(name, getattr(saved, name))}; a resumed run keeps {keeps}"
                 )
         config = saved.with_changes(**changes)
         text = load_corpus(saved.corpus).text
