@@ -235,10 +235,11 @@ def test_dropout_gradients_match_with_a_fixed_mask():
     np.testing.assert_allclose(analytic[picked], numeric[picked], rtol=1e-5, atol=1e-9)
 
 
-def test_segment_sum_adds_rows_by_index():
-    rows = np.arange(12, dtype=float).reshape(6, 2)
+@pytest.mark.parametrize("width", [2, 100])  # narrow rows go through reduceat, wide ones run by run
+def test_segment_sum_adds_rows_by_index(width):
+    rows = np.arange(6 * width, dtype=float).reshape(6, width)
     out = segment_sum(np.array([2, 0, 2, 3, 0, 2]), rows, 5)
-    expected = np.zeros((5, 2))
+    expected = np.zeros((5, width))
     for i, v in enumerate([2, 0, 2, 3, 0, 2]):
         expected[v] += rows[i]
     np.testing.assert_array_equal(out, expected)
