@@ -541,6 +541,8 @@ async def test_m_opens_the_memory_lab_and_pauses_the_playground():
         await tap(pilot, "m")
         await wait_until(pilot, lambda: isinstance(app.screen, LabScreen), what="the lab screen")
         assert not app.training
+        # The new screen is drawn a frame after it is pushed; under load that frame can come late.
+        await wait_until(pilot, lambda: "Race" in screen_text(app), what="the lab drawn")
         text = screen_text(app)
         assert "Race" in text and "Gradient reach" in text and "Gate saturation" in text
         await tap(pilot, "r")  # the playground's reset key does nothing under the lab
