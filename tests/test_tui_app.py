@@ -550,4 +550,4 @@ async def test_m_opens_the_memory_lab_and_pauses_the_playground():
         assert isinstance(app.screen, LabScreen)
         await tap(pilot, "escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LabScreen), what="the playground again")
-        assert "Loss" in screen_text(app)
+        await wait_until(pilot, lambda: "Loss" in screen_text(app), what="the playground drawn again")
