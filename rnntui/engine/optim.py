@@ -117,6 +117,15 @@ def make_optimizer(name: str, params: np.ndarray, lr: float, momentum: float = 0
     raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
 
 
+def all_finite(values: np.ndarray) -> bool:
+    """Whether every entry is finite, usually in one BLAS pass: a NaN or an infinity makes the
+    sum of squares non-finite, and only when that sum overflows does an entry-by-entry check
+    decide. Half the cost of np.isfinite(values).all(), which counts at small models."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is an answer, not a warning
+        sum_sq = float(np.dot(values, values))
+    return math.isfinite(sum_sq) or bool(np.isfinite(values).all())
+
+
 def clip_by_norm(grad: np.ndarray, max_norm: float) -> float:
     """Scale the whole gradient down to `max_norm` if it is longer; return the norm before."""
     norm = float(np.sqrt(np.dot(grad, grad)))

@@ -27,7 +27,7 @@ from rnntui.data.batches import Streams, fit_batch, split
 from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
-from rnntui.engine.optim import clip_by_norm, clip_by_value, make_optimizer
+from rnntui.engine.optim import all_finite, clip_by_norm, clip_by_value, make_optimizer
 from rnntui.engine.shape import ModelShape
 from rnntui.errors import CheckpointError, TrainingError
 from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -37,13 +37,6 @@ from rnntui.train.history import History
 from rnntui.train.sampling import generate
 
 Listener = Callable[[Event], None]
-
-
-def weights_finite(flat: np.ndarray) -> bool:
-    """Whether every weight is finite, in one BLAS pass: a NaN or an infinity makes the sum of
-    squares non-finite. (So would weights beyond 1e19 in float32, which no training that
-    still learns reaches.) Half the cost of np.isfinite(...).all(), which counts at tiny models."""
-    return math.isfinite(float(np.dot(flat, flat)))
 
 
 def _as_option(name: str, value) -> str:
@@ -160,7 +153,7 @@ class Trainer:
 
     def save(self, path: str | Path) -> None:
         """Write a checkpoint atomically; a model that is not finite is never written."""
-        if not np.all(np.isfinite(self.model.flat)):
+        if not all_finite(self.model.flat):
             raise TrainingError("the model's weights are not finite; the checkpoint was not written")
         save_checkpoint(path, self.to_checkpoint())
         self.emit(CheckpointSaved(self.step, str(path)))
@@ -248,7 +241,7 @@ class Trainer:
                 )
             if finite:
                 self.optimizer.step(model.grad_flat)
-                if not weights_finite(model.flat):
+                if not all_finite(model.flat):
                     # Not skippable: the weights themselves are lost. The last checkpoint is not.
                     raise TrainingError(
                         f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip"

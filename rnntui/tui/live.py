@@ -16,6 +16,7 @@ import numpy as np
 from textual import work
 from textual.worker import get_current_worker
 
+from rnntui.engine.optim import all_finite
 from rnntui.train.events import EvalDone, Failed, Finished, SampleReady
 from rnntui.train.sampling import generate
 from rnntui.tui.probe import Trace, known_text, trace_model, validation_snippet
@@ -108,7 +109,7 @@ class LiveViews:
 
     def _finite(self, model) -> bool:
         """False, with a message, for weights a failed run left non-finite: nothing to sample from."""
-        if np.isfinite(model.flat).all():
+        if all_finite(model.flat):
             return True
         self.call_from_thread(self.notify, "the model's weights are not finite: reset it (r) or load a checkpoint",
                               severity="error")
