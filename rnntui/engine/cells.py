@@ -190,18 +190,18 @@ class LSTMCell(Cell):
 
     kind = "lstm"
     state_size = 2
+    # a * scale -> tanh -> * scale + shift gives s(x) = (1 + tanh(x/2)) / 2 on i, f, o and
+    # tanh(x) on g: four gates through one tanh.
+    GATE_SCALE = (0.5, 0.5, 1.0, 0.5)
+    GATE_SHIFT = (0.5, 0.5, 0.0, 0.5)
 
     def _gate_scale(self, B: int, dtype):
-        """Per column of the fused gates: 1/2 for the sigmoid gates i, f, o and 1 for g.
-
-        a * scale -> tanh -> * scale + shift gives s(x) = (1 + tanh(x/2)) / 2 on
-        i, f, o and tanh(x) on g: four gates through one tanh. Both are spelt out
-        to the full [B, 4H] of a step: a same-shape multiply is cheaper than a broadcast one.
-        """
+        """GATE_SCALE and GATE_SHIFT spelt out to the full [B, 4H] of a step: a same-shape
+        multiply is cheaper than a broadcast one."""
         scale = self.ws.get("scale", (B, 4, self.H), dtype)
         shift = self.ws.get("shift", (B, 4, self.H), dtype)
-        scale[...] = [[0.5], [0.5], [1.0], [0.5]]
-        shift[...] = [[0.5], [0.5], [0.0], [0.5]]
+        scale[...] = np.array(self.GATE_SCALE)[:, None]
+        shift[...] = np.array(self.GATE_SHIFT)[:, None]
         return scale.reshape(B, -1), shift.reshape(B, -1)
 
     def input_buffer(self, T, B, dtype):
@@ -223,7 +223,7 @@ class LSTMCell(Cell):
         # once per step: to the whole input side (into acts, where xg usually is already; each step
         # then completes its gates in place) and to the W_hh^T copy. Powers of two, so exact.
         np.multiply(xg, scale, out=acts.reshape(T, B, GH))
-        product, W, hW, hW_gates = self._recurrent_product(W_hh, B, gate_scale=(0.5, 0.5, 1.0, 0.5))
+        product, W, hW, hW_gates = self._recurrent_product(W_hh, B, self.GATE_SCALE)
         steps = self.ws.views(("forward", T, B, dtype), lambda: [
             (acts[t], acts[t].reshape(B, GH), *acts[t].transpose(1, 0, 2), cs[t], cs[t + 1], tanh_c[t], hs[t], hs[t + 1])
             for t in range(T)
