@@ -439,15 +439,16 @@ def main() -> None:
         print("\n## rnntui vs PyTorch, float32, chars/s (median over rounds; ratio = median of per-round ratios)\n")
         print("| config | cell | rnntui | PyTorch | rnntui / PyTorch | rnntui float64 | float32 / float64 |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for config in args.configs if results else ():
-        c = CONFIGS[config]
-        label = f"({config}) H={c['hidden']} L={c['layers']} B={c['batch']} T={c['seq']}"
-        for cell in args.cells:
-            ours = med(results[("rnntui", config, cell)])
-            theirs = med(results.get(("torch", config, cell), []))
-            f64 = med(results.get(("rnntui64", config, cell), []))
-            print(f"| {label} | {cell} | {ours:,.0f} | {num(theirs)} | {num(ratio('rnntui', 'torch', config, cell), 'x')} "
-                  f"| {num(f64)} | {num(ratio('rnntui', 'rnntui64', config, cell), 'x')} |")
+        for config in args.configs:
+            c = CONFIGS[config]
+            label = f"({config}) H={c['hidden']} L={c['layers']} B={c['batch']} T={c['seq']}"
+            for cell in args.cells:
+                ours = med(results[("rnntui", config, cell)])
+                theirs = med(results.get(("torch", config, cell), []))
+                f64 = med(results.get(("rnntui64", config, cell), []))
+                print(f"| {label} | {cell} | {ours:,.0f} | {num(theirs)} "
+                      f"| {num(ratio('rnntui', 'torch', config, cell), 'x')} "
+                      f"| {num(f64)} | {num(ratio('rnntui', 'rnntui64', config, cell), 'x')} |")
 
     if ("minchar-float64", "d", None) in results:
         print("\n## vanilla RNN at min-char-rnn's settings (H=100, T=25, Adagrad 0.1, clip +-5)\n")
