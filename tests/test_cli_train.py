@@ -64,9 +64,15 @@ def test_resume_continues_bit_for_bit(tmp_path):
     assert load_checkpoint(tmp_path / "half.safetensors").train_state["step"] == 24
 
 
-def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path):
+def five_steps_on_fables(tmp_path):
+    """A checkpoint of the TINY model after 5 steps on fables (batch 4, seq-len 16, seed 0)."""
     path = tmp_path / "m.safetensors"
     assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    return path
+
+
+def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path):
+    path = five_steps_on_fables(tmp_path)
     refused = run("train", "--resume", path, "--hidden", "32", "--steps", "10")
     assert refused.exit_code == 1
     assert "--hidden 32 disagrees with the checkpoint's --hidden 16" in refused.stderr
@@ -80,8 +86,7 @@ def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path
     ("--batch", "2", "4"), ("--seq-len", "8", "16"), ("--seed", "9", "0"), ("--corpus", "hello", "fables"),
 ])
 def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tmp_path, option, value, saved):
-    path = tmp_path / "m.safetensors"
-    assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    path = five_steps_on_fables(tmp_path)
     before = path.read_bytes()
     refused = run("train", "--resume", path, option, value, "--steps", "10")
     assert refused.exit_code == 1
@@ -93,8 +98,7 @@ def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tm
 
 
 def test_resume_names_full_bptt_as_the_user_would_type_it(tmp_path):
-    path = tmp_path / "m.safetensors"
-    assert run("train", *TINY, "--corpus", "fables", "--steps", "5", "--out", path).exit_code == 0
+    path = five_steps_on_fables(tmp_path)
     refused = run("train", "--resume", path, "--bptt", "full", "--steps", "10")
     assert refused.exit_code == 1
     assert "--bptt full disagrees with the checkpoint's --seq-len 16" in refused.stderr
