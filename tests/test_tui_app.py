@@ -350,16 +350,18 @@ async def test_help_explains_each_gate_with_its_equation_beside_the_gates_pane()
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
+        # Screens are pushed and popped a frame after their key, later still on a loaded machine:
+        # each step waits for what it asserts.
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        # The help is composed over the playground: wait for both to be drawn, on a loaded machine too.
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        # The help is composed over the playground: wait for both to be drawn.
         await wait_until(pilot, lambda: "─ Gates " in screen_text(app), what="the Gates pane beside the help")
         text = screen_text(app)
         assert "f = σ(W_if x + b_if + W_hf h + b_hf)" in text and "c' = f * c + i * g" in text
         await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="the help closed")
         await pilot.press("f1")
-        assert isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help again, on F1")
 
 
 async def test_the_command_palette_lists_start_and_pause_training():
