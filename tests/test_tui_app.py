@@ -12,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+from textual._context import visible_screen_stack
 from textual.widgets import Button, Input
 
 from rnntui.tui.app import PlaygroundApp, make_app
@@ -32,6 +33,11 @@ def tiny_app(**changes) -> PlaygroundApp:
 
 def screen_text(app) -> str:
     """Every line the terminal would show right now, as plain text."""
+    # Rendered as the app renders it, with the screens beneath in view: a translucent screen (the
+    # help) draws them as its background. A render started here without them draws that
+    # background blank, and the blank stays cached until something beneath changes; that is
+    # the likeliest reason the help test once waited 10 s in CI for the Gates pane.
+    visible_screen_stack.set(app._background_screens)
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
