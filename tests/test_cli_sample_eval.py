@@ -49,7 +49,8 @@ def test_prompt_from_stdin(hello_model):
 def test_an_unknown_prompt_character_is_named_or_skipped(hello_model):
     result = run("sample", "--checkpoint", hello_model, "--prompt", "héllo", "--length", "5")
     assert result.exit_code == 1
-    assert "'é' (U+00E9) at position 1 is not in the model's vocabulary" in result.stderr
+    assert "'é' (U+00E9) at position 1 is not in the model's vocabulary; --unknown skip" in result.stderr
+    assert result.stderr.count("\n") == 1  # one line
     skipped = run("sample", "--checkpoint", hello_model, "--prompt", "héllo", "--length", "5", "--unknown", "skip",
                   "--temperature", "0")
     assert skipped.exit_code == 0

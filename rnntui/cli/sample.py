@@ -25,7 +25,7 @@ def sample(
     """Generate text from a trained model, streamed as it is produced."""
     import numpy as np
 
-    from rnntui.errors import RnntuiError
+    from rnntui.errors import RnntuiError, UnknownCharacterError
     from rnntui.train.sampling import generate
     from rnntui.train.model_file import load_model
 
@@ -38,7 +38,10 @@ def sample(
         if missing and unknown == "skip":
             shown = ", ".join(f"{c!r}" for c in missing)
             typer.echo(f"rnntui: warning: skipped characters outside the vocabulary: {shown}", err=True)
-        ids = vocab.encode(text, unknown=unknown)
+        try:
+            ids = vocab.encode(text, unknown=unknown)
+        except UnknownCharacterError as error:
+            raise RnntuiError(f"{error}; --unknown skip leaves such characters out") from None
         out = sys.stdout
         out.write(text)
         out.flush()
