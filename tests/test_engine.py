@@ -247,7 +247,7 @@ def test_segment_sum_adds_rows_by_index(width):
 
 
 def test_segment_sum_of_wide_rows_does_not_copy_them_all():
-    # At (c) in float64 d is 105 MB; a sorted copy of it was most of the step's peak memory.
+    # At (c) in float64 d is 105 MB; a sorted copy of it added as much to the step's peak memory.
     rows = np.ones((4000, 256))  # 8 MB, in 40 runs
     index = np.arange(4000) % 40
     tracemalloc.start()
