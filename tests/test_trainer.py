@@ -5,11 +5,11 @@ import threading
 import numpy as np
 import pytest
 
+from rnntui.engine.optim import all_finite
+from rnntui.errors import TrainingError
 from rnntui.train.config import TrainConfig
 from rnntui.train.events import EvalDone, Finished, SampleReady, StepDone, as_record
 from rnntui.train.history import MAX_POINTS, History
-from rnntui.errors import TrainingError
-from rnntui.engine.optim import all_finite
 from rnntui.train.trainer import Trainer
 
 SMALL = TrainConfig(corpus="fables", hidden=16, embed=8, batch=4, seq_len=16, steps=12, eval_every=4, sample_every=6,
