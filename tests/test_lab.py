@@ -135,10 +135,20 @@ def test_a_small_race_yields_standings_and_the_gated_cells_learn():
 
 def test_a_race_can_be_stopped_between_standings():
     race = Race(replace(SMALL, steps=1000))
-    for standings in race:
-        if standings.step == 40:
-            break
+    race.listeners.append(lambda event: race.request_stop() if getattr(event, "step", 0) == 40 else None)
+    finished = race.run()
+    assert finished.reason == "stopped"
     assert race.step == 40 and len(race.results()[0].curve) == 2
+
+
+def test_a_race_takes_one_step_at_a_time_when_paused():
+    race = Race(replace(SMALL, steps=1000))
+    race.send("pause")
+    race.send("step")
+    race.send("step")
+    race.send("stop")
+    finished = race.run()
+    assert (finished.step, finished.reason) == (2, "stopped")
 
 
 def test_advancing_step_by_step_is_the_same_race_as_iterating():

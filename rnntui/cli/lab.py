@@ -55,7 +55,7 @@ def race(
     from rich.console import Console
     from rich.table import Table
 
-    from rnntui.lab.race import Race
+    from rnntui.lab.race import Race, Standings
     from rnntui.lab.textplot import sparkline
 
     with fail_cleanly():
@@ -67,10 +67,14 @@ def race(
         progress = Console(stderr=True)
         if not (quiet or as_json):
             progress.print(f"{contest.task.describe()}; truncation {'full' if config.bptt == 0 else config.bptt}")
-        for standings in contest:
-            if not (quiet or as_json):
-                scores = "  ".join(f"{c} {s.accuracy:6.1%}" for c, s in standings.scores.items())
-                progress.print(f"step {standings.step:>5}  {scores}", highlight=False)
+
+        def report(event) -> None:
+            if isinstance(event, Standings) and not (quiet or as_json):
+                scores = "  ".join(f"{c} {s.accuracy:6.1%}" for c, s in event.scores.items())
+                progress.print(f"step {event.step:>5}  {scores}", highlight=False)
+
+        contest.listeners.append(report)
+        contest.run()
         results = contest.results()
         if as_json:
             summary = dict(
@@ -146,8 +150,7 @@ def _trained(config: RaceConfig, steps: int):
     contest = Race(config)
     if steps:
         sys.stderr.write(f"training {', '.join(config.cells)} for {steps} steps on {contest.task.describe()}\n")
-        for _ in contest:
-            pass
+        contest.run()
     return contest
 
 

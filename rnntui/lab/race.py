@@ -1,10 +1,10 @@
 """The race: RNN, LSTM and GRU of about the same size, trained side by side on one memory task.
 
 Every cell sees the same batches in the same order and starts from the same
-seed, so the only difference between the curves is the cell. `race()` is a
-`Race` yields the standings after every evaluation when iterated, so a UI can
-plot them live and stop the race by no longer asking; `run_race()` drives it
-to the end.
+seed, so the only difference between the curves is the cell. A `Race` is a run
+(train/run.py): `run()` tells its listeners the standings at step 0 and after
+every evaluation, so a UI can plot them live, and takes pause, stop and
+one-step commands between steps; `run_race()` drives one to the end.
 
 Truncation k: each batch's sequences are walked in chunks of k timesteps with
 the state carried forward but the gradient cut at every chunk boundary, the way
@@ -16,16 +16,19 @@ the sequence length (the default, 0) this is full BPTT.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rnntui.data.tasks import FILLERS, Task, TaskBatch, make_task
 from rnntui.engine.model import CharRNN
-from rnntui.engine.optim import clip_by_norm, make_optimizer
+from rnntui.engine.optim import make_optimizer
 from rnntui.engine.shape import CELLS, ModelShape
+from rnntui.engine.step import train_step
+from rnntui.engine.walk import truncated_gradient
 from rnntui.errors import RnntuiError
+from rnntui.train.events import Finished
+from rnntui.train.run import Run
 
 
 @dataclass(frozen=True)
@@ -123,40 +126,21 @@ def make_racers(config: RaceConfig, task: Task) -> list[Racer]:
 
 
 def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int) -> float:
-    """Leave dLoss/dparameters of the batch's mean scored loss in model.grad_flat, truncated at `bptt`; return the loss.
-
-    Chunks with nothing scored still run forward (their state carries the
-    memory) but need no backward pass: with the gradient cut at their end,
-    nothing flows back into them.
-    """
-    T = batch.inputs.shape[1]
-    k = T if bptt <= 0 else bptt
-    total = batch.scored
-    grad = np.zeros_like(model.grad_flat)
-    state, loss = None, 0.0
-    for start in range(0, T, k):
-        part = slice(start, start + k)
-        count = int(batch.mask[:, part].sum())
-        if count == 0:
-            state = model.forward(batch.inputs[:, part], state=state).state
-            continue
-        result = model.forward(batch.inputs[:, part], batch.targets[:, part], batch.mask[:, part], state=state)
-        model.backward()  # no dstate: the gradient stops at this chunk's start
-        grad += model.grad_flat * (count / total)  # the chunk's mean becomes its share of the batch's mean
-        loss += result.loss * count / total
-        state = result.state
-    model.grad_flat[...] = grad
-    return loss
+    """Leave dLoss/dparameters of the batch's mean scored loss in model.grad_flat, truncated at `bptt`; return the loss."""
+    return truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt).loss
 
 
-def train_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
+def race_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
+    """One step of one cell; a non-finite step is skipped, never applied."""
     start = time.perf_counter()
-    loss = batch_gradient(racer.model, batch, bptt)
-    clip_by_norm(racer.model.grad_flat, clip)
-    if np.isfinite(loss) and np.all(np.isfinite(racer.model.grad_flat)):
-        racer.optimizer.step(racer.model.grad_flat)  # a non-finite step is skipped, never applied
+    model = racer.model
+    outcome = train_step(
+        model, racer.optimizer,
+        lambda: truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt),
+        clip=clip, check_weights=False,
+    )
     racer.seconds += time.perf_counter() - start
-    return loss
+    return outcome.loss
 
 
 def evaluate(model: CharRNN, task: Task, batch: TaskBatch, step: int) -> Score:
@@ -165,14 +149,15 @@ def evaluate(model: CharRNN, task: Task, batch: TaskBatch, step: int) -> Score:
     return Score(step, task.accuracy(result.logits, batch), result.loss)
 
 
-class Race:
-    """Every cell trained on the same batches. Iterate it for the standings at step 0 and every `eval_every` steps.
+class Race(Run):
+    """Every cell trained on the same batches; listeners get the standings at step 0 and every `eval_every` steps.
 
-    The racers' models are live: a UI may read them between standings (for the
-    gradient reach, say), and stops the race simply by no longer iterating.
+    The racers' models are live: a UI may read them between steps, inside
+    `between_steps()` (for the gradient reach, say).
     """
 
     def __init__(self, config: RaceConfig):
+        super().__init__()
         self.config = config = config.validated()
         self.task = make_task(config.task, config.span, config.filler)
         self.racers = make_racers(config, self.task)
@@ -199,19 +184,31 @@ class Race:
         config = self.config
         batch = self.task.batch(self.train_rng, config.batch)
         for racer in self.racers:
-            train_step(racer, batch, config.bptt, config.clip)
+            race_step(racer, batch, config.bptt, config.clip)
         self.step += 1
         if self.step % config.eval_every == 0 or self.step == config.steps:
             return self.standings()
         return None
 
-    def __iter__(self) -> Iterator[Standings]:
-        if self.step == 0:
-            yield self.standings()
+    def run(self) -> Finished:
+        """Race to the last step or a stop; the standings go to the listeners as they come."""
+        if self.step == 0 and not self.racers[0].curve:
+            self.emit(self.standings())
+        reason = "steps"
         while not self.finished:
-            standings = self.advance()
+            one_step = self.handle_commands()
+            if self.stopping:
+                reason = "stopped"
+                break
+            with self.stepping():
+                standings = self.advance()
             if standings is not None:
-                yield standings
+                self.emit(standings)
+            if one_step:
+                self.paused = True
+        finished = Finished(self.step, reason)
+        self.emit(finished)
+        return finished
 
     def results(self) -> list[CellResult]:
         return [
@@ -244,7 +241,7 @@ class CellResult:
 def run_race(config: RaceConfig, on_standings=None) -> Race:
     """Run a race to its end; `on_standings` (if given) sees every evaluation as it happens."""
     race = Race(config)
-    for standings in race:
-        if on_standings is not None:
-            on_standings(standings)
+    if on_standings is not None:
+        race.listeners.append(lambda event: on_standings(event) if isinstance(event, Standings) else None)
+    race.run()
     return race

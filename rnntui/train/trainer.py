@@ -1,9 +1,10 @@
 """The training loop: steps, evaluations, samples and checkpoints, told to listeners as events.
 
-One trainer serves every front end. It never imports a UI; it calls each
-listener with an event, and between steps it takes commands (pause, resume,
-stop, step once, change the learning rate or the sampling temperature) from a
-thread-safe queue, so a UI thread can steer a training thread.
+One trainer serves the playground and `rnntui train`. It is a run (run.py):
+it never imports a UI, tells its listeners events, and between steps takes
+commands (pause, resume, stop, step once, change the learning rate, the clip
+or the sampling temperature) from a thread-safe queue, so a UI thread can
+steer a training thread. Each step is the engine's `train_step`.
 
 Everything that decides the next step (weights, optimizer slots, carried
 state, data cursor, dropout RNG) is in the checkpoint, so a resumed run takes
@@ -12,13 +13,8 @@ exactly the steps the uninterrupted run would have taken.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import math
-import queue
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +23,17 @@ from rnntui.data.batches import Streams, fit_batch, split
 from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
-from rnntui.engine.optim import all_finite, clip_by_norm, clip_by_value, make_optimizer
+from rnntui.engine.optim import all_finite, make_optimizer
 from rnntui.engine.shape import ModelShape
+from rnntui.engine.step import chunk_gradient, train_step
+from rnntui.engine.walk import mean_loss
 from rnntui.errors import CheckpointError, TrainingError
 from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
-from rnntui.train.events import CheckpointSaved, EvalDone, Event, Failed, Finished, SampleReady, StepDone
+from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
+from rnntui.train.run import Run
 from rnntui.train.sampling import generate
-
-Listener = Callable[[Event], None]
 
 
 def _as_option(name: str, value) -> str:
@@ -50,8 +47,9 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class Trainer:
+class Trainer(Run):
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None):
+        super().__init__()
         self.config = config.validated()
         self.text = text
         self.corpus_sha256 = text_digest(text)
@@ -73,15 +71,6 @@ class Trainer:
         self.history = History()
         self.temperature = config.temperature
         self.checkpoint_path: Path | None = None
-        self.listeners: list[Listener] = []
-        self.commands: queue.SimpleQueue = queue.SimpleQueue()
-        self.paused = False
-        self._stop = False
-        # Another thread (a UI saving or copying the weights) waits out a step through these:
-        # `_busy` is held for a whole step or evaluation, `_turnstile` by a thread waiting for
-        # its turn, so a tight training loop cannot starve it.
-        self._busy = threading.RLock()
-        self._turnstile = threading.Lock()
         if checkpoint:
             self._restore(checkpoint)
 
@@ -158,12 +147,6 @@ class Trainer:
         save_checkpoint(path, self.to_checkpoint())
         self.emit(CheckpointSaved(self.step, str(path)))
 
-    @contextlib.contextmanager
-    def between_steps(self):
-        """Hold the trainer still: no step or evaluation runs inside this block."""
-        with self._turnstile, self._busy:
-            yield
-
     def snapshot(self) -> CharRNN:
         """A copy of the current model that another thread may run while training goes on."""
         copy = CharRNN(self.model.shape, dtype=self.model.dtype)
@@ -171,83 +154,43 @@ class Trainer:
             copy.flat[...] = self.model.flat
         return copy
 
-    # ----- events and commands ----------------------------------------------------------
+    # ----- commands ---------------------------------------------------------------------
 
-    def emit(self, event: Event) -> None:
-        for listener in self.listeners:
-            listener(event)
-
-    def send(self, command: str, value=None) -> None:
-        """Thread-safe: 'pause', 'resume', 'stop', 'step', 'lr', 'temperature', 'clip'."""
-        self.commands.put((command, value))
-
-    def request_stop(self) -> None:
-        """Safe from a signal handler: the run ends after the current step."""
-        self._stop = True
-
-    def _handle_commands(self) -> bool:
-        """Apply waiting commands; while paused, wait for them. True when one step is asked for."""
-        while True:
-            if not self.paused and self.commands.empty():  # the common case, without an exception
-                return False
-            try:
-                command, value = self.commands.get(timeout=0.05) if self.paused and not self._stop else self.commands.get_nowait()
-            except queue.Empty:
-                if self.paused and not self._stop:
-                    continue
-                return False
-            if command == "pause":
-                self.paused = True
-            elif command == "resume":
-                self.paused = False
-            elif command == "stop":
-                self._stop = True
-            elif command == "step":
-                return True
-            elif command == "lr":
-                self.optimizer.lr = float(value)
-                self.config = self.config.with_changes(lr=float(value))
-            elif command == "clip":
-                self.config = self.config.with_changes(clip=float(value))
-            elif command == "temperature":
-                self.temperature = float(value)
-                self.config = self.config.with_changes(temperature=float(value))
+    def apply(self, command: str, value) -> None:
+        """The trainer's own commands, sent from another thread: 'lr', 'clip', 'temperature'."""
+        if command == "lr":
+            self.optimizer.lr = float(value)
+            self.config = self.config.with_changes(lr=float(value))
+        elif command == "clip":
+            self.config = self.config.with_changes(clip=float(value))
+        elif command == "temperature":
+            self.temperature = float(value)
+            self.config = self.config.with_changes(temperature=float(value))
+        else:
+            super().apply(command, value)
 
     # ----- the loop ---------------------------------------------------------------------
 
     def train_step(self) -> StepDone:
-        with self._turnstile:  # wait here while another thread has asked for a turn
-            pass
-        with self._busy:
+        with self.stepping():
             return self._train_step()
 
     def _train_step(self) -> StepDone:
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
-        # Overflow is caught below as a non-finite loss or gradient, with one clear message,
-        # instead of numpy's warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = model.forward(inputs, targets, state=self.state, dropout=cfg.dropout, rng=self.rng)
-            model.backward()
-            norm = clip_by_norm(model.grad_flat, cfg.clip)
-            if cfg.clip_value:
-                clip_by_value(model.grad_flat, cfg.clip_value)
-            finite = math.isfinite(result.loss) and math.isfinite(norm)
-            if not finite and not cfg.skip_nonfinite:
-                raise TrainingError(
-                    f"the loss or gradient became non-finite at step {self.step + 1} (loss {result.loss}, "
-                    f"gradient norm {norm}); lower --lr or --clip, or pass --skip-nonfinite"
-                )
-            if finite:
-                self.optimizer.step(model.grad_flat)
-                if not all_finite(model.flat):
-                    # Not skippable: the weights themselves are lost. The last checkpoint is not.
-                    raise TrainingError(
-                        f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip"
-                    )
-        if finite:
-            self.state = result.state
+        gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+        outcome = train_step(model, self.optimizer, gradient, clip=cfg.clip, clip_value=cfg.clip_value)
+        if not outcome.applied and not cfg.skip_nonfinite:
+            raise TrainingError(
+                f"the loss or gradient became non-finite at step {self.step + 1} (loss {outcome.loss}, "
+                f"gradient norm {outcome.grad_norm}); lower --lr or --clip, or pass --skip-nonfinite"
+            )
+        if not outcome.weights_finite:
+            # Not skippable: the weights themselves are lost. The last checkpoint is not.
+            raise TrainingError(f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip")
+        if outcome.applied:
+            self.state = outcome.result.state
         else:
             self.state = model.zero_state(self.batch)  # a non-finite state would poison every later step
         self.step += 1
@@ -258,11 +201,11 @@ class Trainer:
             self.state = model.zero_state(self.batch)
         seconds = time.perf_counter() - start
         self.elapsed += seconds
-        if finite:
-            self.history.add_train(self.step, result.loss)
+        if outcome.applied:
+            self.history.add_train(self.step, outcome.loss)
         return StepDone(
-            step=self.step, loss=result.loss, chars_per_sec=inputs.size / max(seconds, 1e-9),
-            epoch=self.epoch, grad_norm=norm, lr=self.optimizer.lr, skipped=not finite,
+            step=self.step, loss=outcome.loss, chars_per_sec=inputs.size / max(seconds, 1e-9),
+            epoch=self.epoch, grad_norm=outcome.grad_norm, lr=self.optimizer.lr, skipped=not outcome.applied,
         )
 
     def validation_loss(self) -> float | None:
@@ -272,14 +215,7 @@ class Trainer:
             return None
         batch = max(1, min(self.batch, (len(ids) - 1) // max(self.config.seq_len, 16)))
         streams = Streams(ids, batch, max(self.config.seq_len, 64) if self.config.seq_len else 0)
-        state, total, count = None, 0.0, 0
-        for j in range(streams.chunks):
-            inputs, targets = streams.chunk(j)
-            result = self.model.forward(inputs, targets, state=state)
-            state = result.state
-            total += result.loss * result.count
-            count += result.count
-        return total / count
+        return mean_loss(self.model, streams.inputs, streams.targets, k=streams.seq_len)[0]
 
     def sample(self, prompt: str = "", length: int | None = None, temperature: float | None = None) -> SampleReady:
         """A sample from the current model; its randomness depends only on the seed and the step."""
@@ -292,7 +228,7 @@ class Trainer:
         )
 
     def evaluate_now(self) -> None:
-        with self._busy:
+        with self.stepping():
             self._evaluate()
 
     def _evaluate(self) -> None:
@@ -309,8 +245,8 @@ class Trainer:
         start = time.monotonic()
         reason = "steps"
         while True:
-            one_step = self._handle_commands()
-            if self._stop:
+            one_step = self.handle_commands()
+            if self.stopping:
                 reason = "stopped"
                 break
             if self.step >= cfg.steps and not one_step:
