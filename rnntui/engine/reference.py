@@ -216,8 +216,11 @@ def sequence_backward(cell: str, w: Weights, saved, dhs, dstate) -> SequenceGrad
 # ----- the whole model --------------------------------------------------------------------------
 
 
+LAYER_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # a layer's state-dict names, in Weights' order
+
+
 def layer_weights(params: dict, k: int) -> Weights:
-    return Weights(*(params[f"rnn.{name}_l{k}"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+    return Weights(*(params[f"rnn.{name}_l{k}"] for name in LAYER_TENSORS))
 
 
 def num_layers(params: dict) -> int:
@@ -244,9 +247,8 @@ def model_forward(cell: str, params: dict, inputs, targets, mask=None, state=Non
     if state is None:
         state = [tuple(np.zeros((B, H)) for _ in STATE[cell]) for _ in range(num_layers(params))]
     xs = params["embedding.weight"][inputs.T]  # [T, B, D]
-    layer_inputs, layer_saved, final, traces = [], [], [], []
+    layer_saved, final, traces = [], [], []
     for k in range(num_layers(params)):
-        layer_inputs.append(xs)
         xs, last, saved = sequence_forward(cell, layer_weights(params, k), xs, state[k])
         layer_saved.append(saved)
         final.append(last)
@@ -256,8 +258,8 @@ def model_forward(cell: str, params: dict, inputs, targets, mask=None, state=Non
     nll = -np.take_along_axis(log_probs, targets.T[:, :, None], axis=2)[:, :, 0]
     count = weight.sum()
     loss = float((nll * weight.T).sum() / count) if count else 0.0
-    saved = dict(inputs=inputs, targets=targets, weight=weight, count=count, layer_inputs=layer_inputs,
-                 layer_saved=layer_saved, top=xs, log_probs=log_probs)
+    saved = dict(inputs=inputs, targets=targets, weight=weight, count=count, layer_saved=layer_saved,
+                 top=xs, log_probs=log_probs)
     return ModelRun(loss, logits.transpose(1, 0, 2), final, traces, saved)
 
 
@@ -282,7 +284,7 @@ def model_backward(cell: str, params: dict, run: ModelRun, dstate=None):
     dstate0, reach = [None] * L, [None] * L
     for k in range(L - 1, -1, -1):
         back = sequence_backward(cell, layer_weights(params, k), s["layer_saved"][k], dxs, dstate[k])
-        for name, g in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), back.weights):
+        for name, g in zip(LAYER_TENSORS, back.weights):
             grads[f"rnn.{name}_l{k}"] = g
         dstate0[k] = back.state
         reach[k] = np.linalg.norm(back.hs, axis=(1, 2))
