@@ -212,6 +212,23 @@ def test_lab_race_minutes_alone_and_its_help():
     assert "Default 1500; none with --minutes alone; with both, whichever comes first" in text
 
 
+def test_lab_reach_draws_every_cell_on_one_axis():
+    result = CliRunner().invoke(app, ["lab", "reach", "--cell", "rnn,gru", "--span", "30"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    axes = {line.strip() for line in result.stdout.splitlines() if "log scale" in line}
+    assert len(axes) == 1  # one header for both cells
+    rows = []
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) == 5 and cells[1].isdigit():
+            rows.append((float(cells[2]), len(cells[3])))
+    assert len(rows) > 20
+    rows.sort()
+    lengths = [length for _, length in rows]
+    assert lengths == sorted(lengths)  # a longer bar always means a larger norm, whichever cell it belongs to
+    assert lengths[0] < lengths[-1] / 4  # and the RNN's vanishing tail is drawn short beside the GRU
+
+
 @pytest.mark.parametrize("args,message", [
     (["race", "--task", "copy"], "unknown task"),
     (["race", "--cells", "rnn,tcn"], "--cells"),

@@ -137,10 +137,11 @@ def reach(
             typer.echo(json.dumps({name: dict(distance=c.distances.tolist(), norms=c.norms.tolist()) for name, c in curves.items()}))
             return
         console = Console()
+        # One axis for every cell and layer: bars scaled each on its own would draw a flat 1e-2 like a fall to 1e-20.
+        positive = np.concatenate([c.norms[c.norms > 0] for c in curves.values()])
+        low, high = (positive.min(), positive.max()) if positive.size else (1e-300, 1.0)
         for name, curve in curves.items():
             norms = curve.norms
-            positive = norms[norms > 0]
-            low, high = (positive.min(), positive.max()) if positive.size else (1e-300, 1.0)
             stride = every or max(1, len(curve.distances) // 20)
             for layer in range(norms.shape[0]):
                 table = Table("T - t", "||dLoss/dh_t||", f"log scale {low:.0e} .. {high:.0e}", title=f"{name}, layer {layer}")
