@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import app, fail_cleanly
+from rnntui.lab.race import DEFAULT_STEPS as RACE_STEPS
 from rnntui.lab.race import RaceConfig
 
 lab = typer.Typer(
@@ -39,7 +40,12 @@ def race(
     span: Optional[int] = typer.Option(None, help=SPAN_HELP),
     filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     bptt: int = typer.Option(DEFAULT.bptt, "--bptt", "--seq-len", min=0, help="Truncation k; 0 = full BPTT over each sequence."),
-    steps: int = typer.Option(DEFAULT.steps, min=1, help="Training steps (one batch each, for every cell)."),
+    steps: Optional[int] = typer.Option(
+        None, min=1, show_default=False,
+        help=f"Training steps (one batch each, for every cell). Default {RACE_STEPS}; none with --minutes alone; "
+        "with both, whichever comes first.",
+    ),
+    minutes: Optional[float] = typer.Option(None, min=0, show_default=False, help="Wall-clock minutes; alone, no step cap."),
     params: int = typer.Option(DEFAULT.params, min=1, help="Parameter budget: each cell's hidden size is fitted to it."),
     hidden: int = typer.Option(0, min=0, help="One hidden size for every cell instead of a budget; 0 = use --params."),
     cells: str = typer.Option(",".join(DEFAULT.cells), help="Comma-separated cells to race."),
@@ -57,10 +63,12 @@ def race(
 
     from rnntui.lab.race import Race, Standings
     from rnntui.lab.textplot import sparkline
+    from rnntui.train.run import budget
 
     with fail_cleanly():
+        steps, minutes = budget(steps, minutes, RACE_STEPS)
         config = _config(
-            task=task, span=span, filler=filler, bptt=bptt, steps=steps, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
+            task=task, span=span, filler=filler, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
             forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
         )
         contest = Race(config)
@@ -78,12 +86,12 @@ def race(
         results = contest.results()
         if as_json:
             summary = dict(
-                task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=config.steps, seed=config.seed,
+                task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=contest.step, seed=config.seed,
                 chance=contest.task.chance, results=[r.to_json() for r in results],
             )
             typer.echo(json.dumps(summary))
             return
-        table = Table("cell", "hidden", "params", "accuracy", "chance", "loss", f"accuracy over {config.steps} steps", "seconds")
+        table = Table("cell", "hidden", "params", "accuracy", "chance", "loss", f"accuracy over {contest.step} steps", "seconds")
         for r in results:
             table.add_row(
                 r.cell, str(r.hidden), f"{r.params:,}", f"{r.accuracy:.1%}", f"{r.chance:.1%}", f"{r.loss:.3f}",
@@ -129,10 +137,11 @@ def reach(
             typer.echo(json.dumps({name: dict(distance=c.distances.tolist(), norms=c.norms.tolist()) for name, c in curves.items()}))
             return
         console = Console()
+        # One axis for every cell and layer: bars scaled each on its own would draw a flat 1e-2 like a fall to 1e-20.
+        positive = np.concatenate([c.norms[c.norms > 0] for c in curves.values()])
+        low, high = (positive.min(), positive.max()) if positive.size else (1e-300, 1.0)
         for name, curve in curves.items():
             norms = curve.norms
-            positive = norms[norms > 0]
-            low, high = (positive.min(), positive.max()) if positive.size else (1e-300, 1.0)
             stride = every or max(1, len(curve.distances) // 20)
             for layer in range(norms.shape[0]):
                 table = Table("T - t", "||dLoss/dh_t||", f"log scale {low:.0e} .. {high:.0e}", title=f"{name}, layer {layer}")

@@ -11,7 +11,8 @@ import typer
 from rnntui.cli.common import app, error_line, fail_cleanly, fraction, positive
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
-from rnntui.train.config import TrainConfig
+from rnntui.train.config import DEFAULT_STEPS, TrainConfig
+from rnntui.train.run import budget
 from rnntui.train.events import Failed
 
 DEFAULT = TrainConfig()
@@ -31,8 +32,15 @@ def train(
     seq_len: int = typer.Option(DEFAULT.seq_len, min=1, help="Truncation k: characters per chunk of truncated BPTT."),
     bptt: str = typer.Option("truncated", help="truncated (chunks of --seq-len) or full (each stream at once)."),
     batch: int = typer.Option(DEFAULT.batch, min=1, help="Parallel streams per step (lowered for a small corpus)."),
-    steps: int = typer.Option(DEFAULT.steps, min=0, help="The step to reach (with --resume, counted from the start)."),
-    minutes: float = typer.Option(0.0, min=0, help="Wall-clock budget for the whole run; 0 = none."),
+    steps: Optional[int] = typer.Option(
+        None, min=0, show_default=False,
+        help=f"The step to reach (with --resume, counted from the start). Default {DEFAULT_STEPS}; "
+        "none with --minutes alone; with both, whichever comes first.",
+    ),
+    minutes: Optional[float] = typer.Option(
+        None, min=0, show_default=False,
+        help="Wall-clock minutes for this run (evaluations and checkpoints included); alone, no step cap.",
+    ),
     lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate."),
     optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
     momentum: float = typer.Option(DEFAULT.momentum, min=0, help="SGD momentum."),
@@ -42,11 +50,14 @@ def train(
     dtype: str = typer.Option(DEFAULT.dtype, help="float32 or float64."),
     seed: int = typer.Option(DEFAULT.seed, help="Fixes initialisation, dropout and samples."),
     val_frac: float = typer.Option(DEFAULT.val_frac, callback=fraction, help="Share of the text kept for validation."),
-    eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (and checkpoints)."),
+    eval_every: int = typer.Option(
+        DEFAULT.eval_every, min=1,
+        help="Steps between evaluations on a fixed validation subset (and checkpoints, at most one a minute).",
+    ),
     sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
     temperature: float = typer.Option(DEFAULT.temperature, min=0, help="Sampling temperature for printed samples."),
     skip_nonfinite: bool = typer.Option(False, help="Skip a step whose loss or gradient is not finite, instead of stopping."),
-    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at each evaluation and at the end."),
+    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at evaluations (at most once a minute) and at the end."),
     resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus)."),
     log: Optional[Path] = typer.Option(None, help="Write every event as one JSON object per line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples."),
@@ -59,16 +70,19 @@ def train(
             raise TrainingError("--bptt must be truncated or full")
         options = dict(
             corpus=corpus, cell=cell, hidden=hidden, layers=layers, embed=embed,
-            seq_len=0 if bptt == "full" else seq_len, batch=batch, steps=steps, minutes=minutes, lr=lr,
+            seq_len=0 if bptt == "full" else seq_len, batch=batch, lr=lr,
             optimizer=optimizer, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
             dtype=dtype, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
             temperature=temperature, skip_nonfinite=skip_nonfinite,
         )
+        options["steps"], options["minutes"] = budget(steps, minutes, DEFAULT_STEPS)
         if resume is not None:
             # Only what was said on the command line changes a resumed run.
             said = {k: v for k, v in options.items() if _given(ctx, k)}
             if _given(ctx, "bptt"):
                 said["seq_len"] = options["seq_len"]
+            if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
+                said["steps"], said["minutes"] = options["steps"], options["minutes"]
             trainer = Trainer.resume(resume, **said)
         else:
             trainer = Trainer.from_config(TrainConfig(**options))
@@ -108,7 +122,7 @@ def train(
         if stopped_by:
             error_line(
                 f"stopped at step {trainer.step}; checkpoint saved to {path}; resume with: "
-                f"rnntui train --resume {path} --steps {trainer.config.steps}"
+                f"rnntui train --resume {path} {trainer.resume_options()}"
             )
             raise typer.Exit(SIGNAL_EXIT[stopped_by[0]])
         if not quiet:
