@@ -29,8 +29,9 @@ from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import all_finite, clip_by_norm, clip_by_value, make_optimizer
 from rnntui.engine.shape import ModelShape
-from rnntui.errors import CheckpointError, TrainingError
-from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnntui.errors import TrainingError
+from rnntui.train.checkpoint import Checkpoint, save_checkpoint
+from rnntui.train.checkpoint_schema import check_walk, load_resumable
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Event, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
@@ -95,9 +96,7 @@ class Trainer:
     @classmethod
     def resume(cls, path: str | Path, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change."""
-        ckpt = load_checkpoint(path)
-        if ckpt.train_state is None:
-            raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
+        ckpt = load_resumable(path)  # refuses a partial or damaged state before anything is built
         saved = TrainConfig.from_json(ckpt.config)
         for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
             if name in changes and changes[name] != getattr(saved, name):
@@ -111,6 +110,7 @@ class Trainer:
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
         trainer = cls(config, text, ckpt)
+        check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
         trainer.checkpoint_path = Path(path)
         return trainer
 
