@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, fail_cleanly
+from rnntui.cli.common import app
 
 
 @app.command("eval")
@@ -23,29 +23,31 @@ def evaluate(
     """Mean loss (nats and bits per character) from a zero state, in the checkpoint's dtype."""
     from rnntui.data.corpus import load_corpus, read_text_file
     from rnntui.errors import RnntuiError
+    from rnntui.files import output_target, write_atomically
     from rnntui.train.evaluate import text_gradient, text_loss
     from rnntui.train.model_file import load_model
 
-    with fail_cleanly():
-        if (text is None) == (corpus is None):
-            raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
-        body = read_text_file(text) if text is not None else load_corpus(corpus).text
-        if len(body) < 2:
-            raise RnntuiError("the text needs at least two characters: one to read, one to predict")
-        model, vocab = load_model(checkpoint)
-        ids = vocab.encode(body)
-        loss, predictions = text_loss(model, ids)
-        if grads is not None:
-            from safetensors.numpy import save_file
+    if (text is None) == (corpus is None):
+        raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
+    if grads is not None:  # before any work: never the model itself, nor the text, nor a device
+        output_target(grads, inputs={"--checkpoint": checkpoint, "--text": text})
+    body = read_text_file(text) if text is not None else load_corpus(corpus).text
+    if len(body) < 2:
+        raise RnntuiError("the text needs at least two characters: one to read, one to predict")
+    model, vocab = load_model(checkpoint)
+    ids = vocab.encode(body)
+    loss, predictions = text_loss(model, ids)
+    if grads is not None:
+        from safetensors.numpy import save
 
-            save_file({k: v.copy() for k, v in text_gradient(model, ids).items()}, str(grads))
-        result = {
-            "loss_nats": loss,
-            "bits_per_char": loss / math.log(2),
-            "predictions": predictions,
-            "dtype": str(model.dtype),
-        }
-        if as_json:
-            typer.echo(json.dumps(result))
-        else:
-            typer.echo(f"{loss:.6f} nats, {result['bits_per_char']:.6f} bits per character over {predictions:,} predictions ({model.dtype})")
+        write_atomically(grads, save({k: v.copy() for k, v in text_gradient(model, ids).items()}))
+    result = {
+        "loss_nats": loss,
+        "bits_per_char": loss / math.log(2),
+        "predictions": predictions,
+        "dtype": str(model.dtype),
+    }
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo(f"{loss:.6f} nats, {result['bits_per_char']:.6f} bits per character over {predictions:,} predictions ({model.dtype})")

@@ -6,6 +6,7 @@ shape. Shape fields fix the model; the others may change between runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from rnntui.engine.optim import OPTIMIZERS
@@ -49,6 +50,10 @@ class TrainConfig:
     def validated(self) -> TrainConfig:
         """Refuse what cannot work before any work starts, with one clear line."""
         problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"--{f.name.replace('_', '-')} must be a finite number")
         if self.cell not in CELLS:
             problems.append(f"--cell must be one of {', '.join(CELLS)}")
         if self.optimizer not in OPTIMIZERS:

@@ -28,7 +28,7 @@ from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import all_finite, clip_by_norm, clip_by_value, make_optimizer
-from rnntui.engine.shape import ModelShape
+from rnntui.engine.shape import ModelShape, require_memory
 from rnntui.errors import TrainingError
 from rnntui.train.checkpoint import Checkpoint, save_checkpoint
 from rnntui.train.checkpoint_schema import check_walk, load_resumable
@@ -63,6 +63,8 @@ class Trainer:
         self.streams = Streams(train_ids, self.batch, config.seq_len)
 
         shape = ModelShape(config.cell, self.vocab.size, config.embed, config.hidden, config.layers)
+        steps = config.seq_len or self.streams.seq_len
+        require_memory(shape.training_bytes(self.batch, steps, np.dtype(config.dtype).itemsize), f"this {config.cell}")
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
