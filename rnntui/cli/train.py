@@ -137,8 +137,10 @@ def _unsaved(path: Path, resume: Optional[Path]) -> str:
 
 def _corpus_file(corpus: str) -> Optional[Path]:
     """The corpus as a file this command reads, when it is one (a name is read from the package)."""
+    from rnntui.data.corpus import corpus_names
+
     candidate = Path(corpus).expanduser()
-    return candidate if candidate.is_file() else None
+    return candidate if candidate.is_file() and corpus not in corpus_names() else None
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -163,6 +163,8 @@ def _open(path: Path, fail: Fail):
         fail("no such file")
     if path.is_dir():
         fail("is a directory, not a checkpoint file")
+    if not path.is_file():  # a FIFO or a device would block the read or never end
+        fail("not a regular file (a FIFO, device or socket is not a checkpoint)")
     try:
         handle = safe_open(str(path), framework="numpy")
     except SafetensorError as e:

@@ -167,7 +167,7 @@ def load_resumable(path: str | Path):
 
     ckpt = load_checkpoint(path)
     if ckpt.train_state is None:
-        raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
+        raise CheckpointError(f"{path}: holds a model only (no train_state in the metadata); there is nothing to resume")
     check_contents(ckpt, str(path))
     return ckpt
 
@@ -296,7 +296,7 @@ def _check_history(fail: Fail, history) -> None:
     for key in ("train", "val"):
         points = history.get(key, [])
         if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 and isinstance(p[0], int) and number(p[1]) for p in points
+            isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], int) and number(p[1]) for p in points
         ):
             fail(f"train_state.history.{key} must be a list of [step, loss] pairs")
     for key in ("average", "weight"):
