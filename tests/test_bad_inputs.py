@@ -89,7 +89,7 @@ class Case:
     fragment: str
     setup: Callable[[Path], None] | None = None
     writes: tuple[str, ...] = ()  # files the command may create or change
-    input: str | None = None
+    input: str | bytes | None = None
     marks: list = field(default_factory=list)
 
     def param(self, name: str):
@@ -307,6 +307,7 @@ OPTION_ROWS = {
     "sample-temperature-inf": Case("sample --checkpoint {d}/m.safetensors --temperature inf", 2, "finite"),
     "sample-temperature-negative": Case("sample --checkpoint {d}/m.safetensors --temperature -1", 2, "at least 0"),
     "stdin-and-prompt": Case("sample --checkpoint {d}/m.safetensors --stdin --prompt x", 2, "not both", input="abc"),
+    "stdin-not-utf8": Case("sample --checkpoint {d}/m.safetensors --stdin", 1, "byte 2 is 0xff", input=b"ab\xff"),
 }
 
 
@@ -394,6 +395,12 @@ def test_sample_into_a_full_disk(folder):
                        stdout=full, stderr=subprocess.PIPE)
     assert result.returncode == 1
     assert result.stderr == "rnntui: error: cannot write output: No space left on device\n"
+
+
+def test_closed_stdin_is_an_error(folder):
+    result = child("sample", "--checkpoint", "m.safetensors", "--stdin", cwd=folder, stdin=None,
+                   preexec_fn=lambda: os.close(0))
+    assert result.returncode == 1 and result.stderr == "rnntui: error: --stdin: standard input is closed\n"
 
 
 @pytest.mark.parametrize("command", [
@@ -487,6 +494,20 @@ def test_a_full_disk_for_the_log_still_saves_the_checkpoint(folder):
     assert line.startswith(f"rnntui: error: {log}: cannot write the log: File too large; stopped at step {step}; ")
     assert "checkpoint saved to o.safetensors; resume with: rnntui train --resume o.safetensors" in line
     assert log.stat().st_size == limit
+
+
+def test_a_full_disk_for_the_checkpoint_is_one_line_and_no_litter(folder):
+    path = folder / "m.safetensors"
+    good = path.read_bytes()
+
+    def small_files():  # the checkpoint (about 40 KB) cannot be written whole
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    result = child("train", "--resume", path, "--steps", "7", "-q", cwd=folder, preexec_fn=small_files)
+    assert result.returncode == 1
+    assert result.stderr == f"rnntui: error: {path}: cannot write: File too large\n"
+    assert path.read_bytes() == good
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
 KILLED_BETWEEN_WRITE_AND_RENAME = """

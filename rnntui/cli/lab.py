@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import MAX_BATCH, MAX_SPAN, MAX_UNITS, app, finite, positive
+from rnntui.cli.common import MAX_BATCH, MAX_SPAN, app, finite, positive
 from rnntui.lab.race import RaceConfig
 
 lab = typer.Typer(
@@ -21,6 +21,8 @@ DEFAULT = RaceConfig()
 TASK_HELP = "recall, reber or brackets."
 # A task's sequences are held whole, per batch and for the held-out set: a span the lab can race in minutes.
 MAX_TASK_SPAN = 2_000
+# The race trains every cell at once on whole sequences: the lab's models are small by design.
+MAX_RACE_PARAMS, MAX_RACE_HIDDEN = 10_000_000, 2_048
 SPAN = dict(min=0, max=MAX_TASK_SPAN)
 SPAN_HELP = "The task's memory span L (recall: fillers between the two symbols). Default: the task's own."
 FILLER_HELP = "Recall's filler: noise (random distractors) or constant (one '.', which a vanilla RNN can exploit)."
@@ -43,8 +45,8 @@ def race(
     filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     bptt: int = typer.Option(DEFAULT.bptt, "--bptt", "--seq-len", min=0, max=MAX_SPAN, help="Truncation k; 0 = full BPTT over each sequence."),
     steps: int = typer.Option(DEFAULT.steps, min=1, help="Training steps (one batch each, for every cell)."),
-    params: int = typer.Option(DEFAULT.params, min=1, max=MAX_UNITS**2, help="Parameter budget: each cell's hidden size is fitted to it."),
-    hidden: int = typer.Option(0, min=0, max=MAX_UNITS, help="One hidden size for every cell instead of a budget; 0 = use --params."),
+    params: int = typer.Option(DEFAULT.params, min=1, max=MAX_RACE_PARAMS, help="Parameter budget: each cell's hidden size is fitted to it."),
+    hidden: int = typer.Option(0, min=0, max=MAX_RACE_HIDDEN, help="One hidden size for every cell instead of a budget; 0 = use --params."),
     cells: str = typer.Option(",".join(DEFAULT.cells), help="Comma-separated cells to race."),
     lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Adam's learning rate."),
     forget_bias: float = typer.Option(DEFAULT.forget_bias, callback=finite, help="The LSTM's initial forget-gate bias."),

@@ -34,7 +34,7 @@ def sample(
     if stdin and prompt:
         raise typer.BadParameter("give the prompt as --prompt TEXT or on --stdin, not both", param_hint="--stdin")
     model, vocab = load_model(checkpoint)
-    text = sys.stdin.read() if stdin else prompt
+    text = _read_stdin() if stdin else prompt
     missing = vocab.unknown_chars(text)
     if missing and unknown == "skip":
         shown = ", ".join(f"{c!r}" for c in missing)
@@ -50,3 +50,18 @@ def sample(
         out.write(char)
         out.flush()
     out.write("\n")
+
+
+def _read_stdin() -> str:
+    """The prompt from standard input, which may be closed or hold bytes that are not UTF-8."""
+    from rnntui.errors import RnntuiError
+
+    if sys.stdin is None:
+        raise RnntuiError("--stdin: standard input is closed")
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RnntuiError(f"--stdin: the prompt is not UTF-8 text (byte {e.start} is 0x{data[e.start]:02x})") from None
