@@ -357,6 +357,21 @@ def test_symlink_output_writes_its_target_and_stays_a_link(folder):
     assert sorted(p.name for p in target.parent.iterdir()) == ["real.safetensors"]
 
 
+def test_a_write_removes_only_its_own_file_s_temporaries_of_dead_writers(tmp_path):
+    from rnntui.files import write_atomically
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, alive = int(finished.stdout), os.getpid()
+    litter = tmp_path / f".m.safetensors.{dead}-0a1b2c3d.tmp"  # a killed writer's
+    in_flight = tmp_path / f".m.safetensors.{alive}-0a1b2c3d.tmp"  # a writer still running
+    neighbour = tmp_path / f".n.safetensors.{dead}-0a1b2c3d.tmp"  # another file's
+    for p in (litter, in_flight, neighbour):
+        p.write_bytes(b"partial")
+    write_atomically(tmp_path / "m.safetensors", b"whole")
+    assert (tmp_path / "m.safetensors").read_bytes() == b"whole"
+    assert not litter.exists() and in_flight.exists() and neighbour.exists()
+
+
 def test_eval_grads_are_written_beside_the_model(folder):
     result = run("eval", "--checkpoint", folder / "m.safetensors", "--corpus", "fables", "--grads", folder / "g.safetensors")
     assert result.exit_code == 0, result.stderr
@@ -553,12 +568,13 @@ def trained():
     return trainer.to_checkpoint()
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**130), max_value=2**130)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
-    max_leaves=6,
-)
+def json_containers(inner):
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+
+
+json_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**130), max_value=2**130)
+                | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=8))
+json_values = st.recursive(json_scalars, json_containers, max_leaves=6)
 TRAIN_STATE_FIELDS = ["step", "epoch", "chunk", "elapsed", "optimizer_steps", "rng", "corpus_sha256", "history"]
 CONFIG_FIELDS = sorted(TrainConfig.__dataclass_fields__)
 

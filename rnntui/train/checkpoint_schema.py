@@ -27,7 +27,7 @@ from typing import Callable, NoReturn
 
 import numpy as np
 
-from rnntui.engine.optim import OPTIMIZERS, make_optimizer
+from rnntui.engine.optim import OPTIMIZERS, all_finite, make_optimizer
 from rnntui.engine.shape import CELLS, ModelShape
 from rnntui.errors import CheckpointError, TrainingError
 
@@ -179,7 +179,7 @@ def check_contents(ckpt, where: str) -> None:
         if 0xD800 <= ord(ch) <= 0xDFFF:
             fail(f"vocab entry {i} is a lone surrogate (U+{ord(ch):04X}), not a character")
     for name, array in {**ckpt.params, **{TRAIN_PREFIX + k: v for k, v in ckpt.train_tensors.items()}}.items():
-        if not np.isfinite(array).all():
+        if not all_finite(array.reshape(-1)):
             fail(f"tensor {name} holds {_non_finite(array)}; the weights are damaged")
     config = _check_config(fail, ckpt)
     if ckpt.train_state is None:
