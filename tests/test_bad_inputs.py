@@ -263,6 +263,9 @@ OUTPUT_ROWS = {
     "log-is-a-fifo": Case(TRAIN + " --out {d}/o.safetensors --log {d}/fifo", 1, "not a regular file", setup=make_fifo),
     "log-is-a-device": Case(TRAIN + " --out {d}/o.safetensors --log /dev/full", 1, "not a regular file"),
     "checkpoint-is-a-fifo": Case("sample --checkpoint {d}/fifo", 1, "not a regular file", setup=make_fifo),
+    # Inputs that are devices: /dev/null reads as empty, so a missing check would say so instead.
+    "corpus-is-a-device": Case("train --corpus /dev/null --steps 2 -q --out {d}/o.safetensors", 1, "is a device"),
+    "text-is-a-device": Case("eval --checkpoint {d}/m.safetensors --text /dev/null", 1, "is a device"),
     # Folders: missing, a directory in the file's place, unwritable; all before step 1.
     "out-folder-missing": Case(TRAIN + " --out {d}/nowhere/o.safetensors", 1, "the folder"),
     "out-is-a-directory": Case(TRAIN + " --out {d}/sub", 1, "is a directory", setup=make_links),
