@@ -19,7 +19,11 @@ EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 def main() -> None:
-    starting = {s: signal.signal(s, _stop_while_starting) for s in EXIT_STATUS}
+    # A signal the caller set to be ignored (nohup, a background job) stays ignored throughout.
+    starting = {s: signal.getsignal(s) for s in EXIT_STATUS}
+    for s, previous in starting.items():
+        if previous is not signal.SIG_IGN:
+            signal.signal(s, _stop_while_starting)
     _safe_stdout()
     from rnntui.cli import app
     from rnntui.cli.common import Terminated
@@ -27,7 +31,6 @@ def main() -> None:
     def terminate(_signum, _frame):
         raise Terminated
 
-    # A signal the caller set to be ignored (nohup, a background job) stays ignored.
     signal.signal(signal.SIGINT, starting[signal.SIGINT])
     if starting[signal.SIGTERM] is not signal.SIG_IGN:
         signal.signal(signal.SIGTERM, terminate)

@@ -6,6 +6,7 @@ Textual is imported only when the TUI starts, so `rnntui train` and
 
 from __future__ import annotations
 
+import signal
 from typing import Optional
 
 import typer
@@ -25,6 +26,10 @@ def launch(
     """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
     if ctx.invoked_subcommand is not None:
         return
+    # The playground's event loop would swallow the exception SIGTERM raises for the headless
+    # commands (rnntui/__main__.py) and keep running: here the signal ends the process, as always.
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     from rnntui.tui.app import run_app
 
     run_app(corpus=corpus, checkpoint=checkpoint)
