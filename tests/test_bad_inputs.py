@@ -496,6 +496,33 @@ def test_a_stop_during_a_command_is_a_stop_not_an_error(tmp_path, signum, status
     assert last == f"rnntui: stopped by {word}" and "Traceback" not in err and "error" not in err
 
 
+def test_sigterm_still_ends_the_playground(tmp_path):
+    """The headless commands turn SIGTERM into a reported stop; the playground must not swallow it."""
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real app in a real terminal
+        os.environ.update(TERM="xterm-256color", PYTHONPATH=str(REPO))
+        os.execv(sys.executable, [sys.executable, "-m", "rnntui", "--corpus", "fables"])
+    screen, deadline = b"", time.monotonic() + 60
+    while b"\x1b[?1049h" not in screen:  # the app has taken the screen
+        assert time.monotonic() < deadline, screen[-300:]
+        if select.select([fd], [], [], 0.5)[0]:
+            screen += os.read(fd, 65536)
+    os.kill(pid, signal.SIGTERM)
+    while not (ended := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the playground kept running after SIGTERM")
+        with __import__("contextlib").suppress(OSError):
+            if select.select([fd], [], [], 0.2)[0]:
+                os.read(fd, 65536)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(ended[1]) == -signal.SIGTERM
+
+
 def test_a_full_disk_for_the_log_still_saves_the_checkpoint(folder):
     limit = 1 << 20  # no file may grow past 1 MiB; the log already has
     log = folder / "log.jsonl"
