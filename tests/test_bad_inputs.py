@@ -247,6 +247,8 @@ OUTPUT_ROWS = {
                                                  1, "is also the --checkpoint", setup=make_links),
     "grads-is-the-text": Case("eval --checkpoint {d}/m.safetensors --text {d}/text.txt --grads {d}/text.txt", 1,
                               "is also the --text"),
+    "grads-is-the-corpus": Case("eval --checkpoint {d}/m.safetensors --corpus {d}/text.txt --grads {d}/text.txt", 1,
+                                "is also the --corpus"),
     "out-is-the-corpus": Case("train --corpus {d}/text.txt --steps 2 --out {d}/text.txt -q", 1, "is also the --corpus"),
     "log-is-the-corpus": Case("train --corpus {d}/text.txt --steps 2 --out {d}/o.safetensors --log {d}/text.txt -q", 1,
                               "is also the --corpus"),

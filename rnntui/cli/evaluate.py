@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app
+from rnntui.cli.common import app, corpus_file
 
 
 @app.command("eval")
@@ -30,7 +30,7 @@ def evaluate(
     if (text is None) == (corpus is None):
         raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
     if grads is not None:  # before any work: never the model itself, nor the text, nor a device
-        output_target(grads, inputs={"--checkpoint": checkpoint, "--text": text})
+        output_target(grads, inputs={"--checkpoint": checkpoint, "--text": text, "--corpus": corpus_file(corpus)})
     body = read_text_file(text) if text is not None else load_corpus(corpus).text
     if len(body) < 2:
         raise RnntuiError("the text needs at least two characters: one to read, one to predict")

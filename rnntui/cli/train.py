@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import (
-    MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
+    MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative,
+    note_line, positive,
 )
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
@@ -76,7 +77,7 @@ def train(
         trainer = Trainer.from_config(TrainConfig(**options))
     path = out or resume or Path(f"{Path(trainer.config.corpus).stem}-{trainer.config.cell}.safetensors")
     # Every output is checked before step 1, not found unwritable after an hour of training.
-    inputs = {"--corpus": _corpus_file(trainer.config.corpus), "--resume": resume}
+    inputs = {"--corpus": corpus_file(trainer.config.corpus), "--resume": resume}
     output_target(path, inputs=inputs, may_replace="--resume")
     if log is not None:
         output_target(log, inputs={**inputs, "--out": path})
@@ -133,14 +134,6 @@ def _unsaved(path: Path, resume: Optional[Path]) -> str:
     if resume is not None and resolved(path) == resolved(resume):
         return f"{path} is unchanged"
     return "no checkpoint written"
-
-
-def _corpus_file(corpus: str) -> Optional[Path]:
-    """The corpus as a file this command reads, when it is one (a name is read from the package)."""
-    from rnntui.data.corpus import corpus_names
-
-    candidate = Path(corpus).expanduser()
-    return candidate if candidate.is_file() and corpus not in corpus_names() else None
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
