@@ -102,12 +102,7 @@ def corpus_file(corpus: str | None) -> Path | None:
     return candidate if candidate.is_file() and corpus not in corpus_names() else None
 
 
-# Integer ranges are Typer's min/max, declared with each option; these bound what a machine can
-# hold (the memory estimate in engine/shape.py then refuses what this one cannot).
-MAX_UNITS = 16_384  # hidden or embedding units per layer
-MAX_LAYERS = 64
-MAX_BATCH = 65_536  # parallel streams or sequences
-MAX_SPAN = 100_000  # characters in one stretch of backprop, or a lab task's span
+# Integer ranges are Typer's min/max, declared with each option (the bounds: train/config.py).
 TEMPERATURE_HELP = "Sampling temperature: 0 (or anything below 1e-6) is greedy; below 1 is safer, above 1 wilder."
 
 

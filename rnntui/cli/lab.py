@@ -9,8 +9,9 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import MAX_BATCH, MAX_SPAN, app, finite, positive
+from rnntui.cli.common import app, finite, positive
 from rnntui.lab.race import RaceConfig
+from rnntui.train.config import MAX_BATCH, MAX_SPAN
 
 lab = typer.Typer(
     name="lab", no_args_is_help=True, help="The memory lab: vanishing gradients, truncated BPTT and gate saturation."

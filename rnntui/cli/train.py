@@ -9,13 +9,12 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import (
-    MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative,
-    note_line, positive,
+    TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative, note_line, positive,
 )
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
-from rnntui.train.config import TrainConfig
 from rnntui.files import output_target, resolved
+from rnntui.train.config import MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
 from rnntui.train.events import CheckpointSaved, Failed
 
 DEFAULT = TrainConfig()
