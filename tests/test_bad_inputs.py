@@ -380,6 +380,13 @@ def test_a_write_removes_only_its_own_file_s_temporaries_of_dead_writers(tmp_pat
     assert not litter.exists() and in_flight.exists() and neighbour.exists()
 
 
+def test_a_file_from_before_a_new_setting_still_resumes(folder):
+    damaged(folder, json_field("config", ("sample_length",), DELETE))  # as if the setting came later
+    result = run("train", "--resume", folder / "bad.safetensors", "--steps", "6", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert load_checkpoint(folder / "bad.safetensors").config["sample_length"] == TrainConfig().sample_length
+
+
 def test_eval_grads_are_written_beside_the_model(folder):
     result = run("eval", "--checkpoint", folder / "m.safetensors", "--corpus", "fables", "--grads", folder / "g.safetensors")
     assert result.exit_code == 0, result.stderr
