@@ -224,9 +224,10 @@ def test_minutes_alone_lifts_the_step_cap_and_both_end_at_whichever_comes_first(
     assert run("train", *TINY, "--corpus", "fables", "--steps", "3", "--minutes", "10", "--out", both, "--log", log).exit_code == 0
     assert events(log)[-1] == {"event": "finished", "step": 3, "reason": "steps"}
     assert budget_of(both) == (3, 10.0)
-    neither = tmp_path / "neither.safetensors"
-    assert run("train", *TINY, "--corpus", "hello", "--steps", "0", "--out", neither).exit_code == 0
-    assert budget_of(neither) == (0, 0.0)
+    # --steps 0 is a budget of no steps, not "no cap": the run ends at once, and writes nothing.
+    neither, log = tmp_path / "neither.safetensors", tmp_path / "neither.jsonl"
+    assert run("train", *TINY, "--corpus", "hello", "--steps", "0", "--out", neither, "--log", log).exit_code == 0
+    assert events(log)[-1] == {"event": "finished", "step": 0, "reason": "steps"} and not neither.exists()
 
 
 def test_the_budget_is_explained_in_help():

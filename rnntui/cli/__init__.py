@@ -6,11 +6,12 @@ Textual is imported only when the TUI starts, so `rnntui train` and
 
 from __future__ import annotations
 
+import signal
 from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, fail_cleanly
+from rnntui.cli.common import app
 
 # Each module adds its command to `app`.
 from rnntui.cli import corpora, evaluate, gradcheck, lab, sample, serve, train  # noqa: E402,F401
@@ -25,11 +26,17 @@ def launch(
     """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
     if ctx.invoked_subcommand is not None:
         return
-    with fail_cleanly():
-        from rnntui.tui.app import run_app
+    # The playground's event loop would swallow the exception SIGTERM raises for the headless
+    # commands (rnntui/__main__.py) and keep running: here the signal ends the process, as always.
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from rnntui.tui.app import run_app
 
-        run_app(corpus=corpus, checkpoint=checkpoint)
+    run_app(corpus=corpus, checkpoint=checkpoint)
 
 
 def main() -> None:
-    app()
+    """The `rnntui` process; rnntui/__main__.py is where it starts, before these imports."""
+    from rnntui.__main__ import main as start
+
+    start()

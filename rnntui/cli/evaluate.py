@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, fail_cleanly
+from rnntui.cli.common import app, corpus_file
 
 
 @app.command("eval")
@@ -24,29 +24,31 @@ def evaluate(
     """Mean loss (nats and bits per character) from a zero state, in the checkpoint's dtype."""
     from rnntui.data.corpus import load_corpus, read_text_file
     from rnntui.errors import RnntuiError
+    from rnntui.files import output_target, write_atomically
     from rnntui.train.evaluate import text_gradient, text_loss
     from rnntui.train.model_file import load_model
 
-    with fail_cleanly():
-        if text is not None and corpus is not None:
-            raise RnntuiError("give at most one of --text FILE or --corpus NAME (neither: the validation split)")
-        if text is None and corpus is None:
-            if grads is not None:
-                raise RnntuiError("--grads needs the text to differentiate: give --text FILE or --corpus NAME")
-            loss, predictions, model = _validation_split(checkpoint)
-            _report(loss, predictions, str(model.dtype), as_json)
-            return
-        body = read_text_file(text) if text is not None else load_corpus(corpus).text
-        if len(body) < 2:
-            raise RnntuiError("the text needs at least two characters: one to read, one to predict")
-        model, vocab = load_model(checkpoint)
-        ids = vocab.encode(body)
-        loss, predictions = text_loss(model, ids)
+    if text is not None and corpus is not None:
+        raise RnntuiError("give at most one of --text FILE or --corpus NAME (neither: the validation split)")
+    if text is None and corpus is None:
         if grads is not None:
-            from safetensors.numpy import save_file
-
-            save_file({k: v.copy() for k, v in text_gradient(model, ids).items()}, str(grads))
+            raise RnntuiError("--grads needs the text to differentiate: give --text FILE or --corpus NAME")
+        loss, predictions, model = _validation_split(checkpoint)
         _report(loss, predictions, str(model.dtype), as_json)
+        return
+    if grads is not None:  # before any work: never the model itself, nor the text, nor a device
+        output_target(grads, inputs={"--checkpoint": checkpoint, "--text": text, "--corpus": corpus_file(corpus)})
+    body = read_text_file(text) if text is not None else load_corpus(corpus).text
+    if len(body) < 2:
+        raise RnntuiError("the text needs at least two characters: one to read, one to predict")
+    model, vocab = load_model(checkpoint)
+    ids = vocab.encode(body)
+    loss, predictions = text_loss(model, ids)
+    if grads is not None:
+        from safetensors.numpy import save
+
+        write_atomically(grads, save(text_gradient(model, ids)))
+    _report(loss, predictions, str(model.dtype), as_json)
 
 
 def _validation_split(checkpoint: Path):

@@ -6,11 +6,23 @@ shape. Shape fields fix the model; the others may change between runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from rnntui.engine.optim import OPTIMIZERS
 from rnntui.engine.shape import CELLS
 from rnntui.errors import TrainingError
+
+# Upper bounds: what one machine can hold and a run can use (the memory estimate then refuses what
+# this machine cannot). The CLI declares them on its options; a checkpoint's config is held to them too.
+MAX_UNITS = 16_384  # hidden or embedding units per layer
+MAX_LAYERS = 64
+MAX_BATCH = 65_536  # parallel streams or sequences
+MAX_SPAN = 100_000  # characters in one stretch of backprop
+LARGEST = {
+    "hidden": MAX_UNITS, "embed": MAX_UNITS, "layers": MAX_LAYERS, "batch": MAX_BATCH, "seq_len": MAX_SPAN,
+    "sample_length": 1_000_000, "eval_chars": 100_000_000,
+}
 
 # Fields that fix the model's tensors: a resume may not change them.
 SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
@@ -51,6 +63,10 @@ class TrainConfig:
     def validated(self) -> TrainConfig:
         """Refuse what cannot work before any work starts, with one clear line."""
         problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"--{f.name.replace('_', '-')} must be a finite number")
         if self.cell not in CELLS:
             problems.append(f"--cell must be one of {', '.join(CELLS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -60,7 +76,10 @@ class TrainConfig:
         for name in ("hidden", "layers", "embed", "batch", "eval_every", "sample_every", "eval_chars"):
             if getattr(self, name) < 1:
                 problems.append(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("seq_len", "steps", "sample_length"):
+        for name, largest in LARGEST.items():
+            if (getattr(self, name) or 0) > largest:
+                problems.append(f"--{name.replace('_', '-')} must be at most {largest}")
+        for name in ("seq_len", "steps", "sample_length", "seed"):
             if (getattr(self, name) or 0) < 0:
                 problems.append(f"--{name.replace('_', '-')} must not be negative")
         for name in ("minutes", "clip", "clip_value", "temperature"):

@@ -31,10 +31,11 @@ from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import all_finite, make_optimizer
-from rnntui.engine.shape import ModelShape
+from rnntui.engine.shape import ModelShape, require_memory
 from rnntui.engine.step import chunk_gradient, train_step
-from rnntui.errors import CheckpointError, TrainingError
-from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnntui.errors import TrainingError
+from rnntui.train.checkpoint import Checkpoint, save_checkpoint
+from rnntui.train.checkpoint_schema import check_walk, load_resumable
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
@@ -70,6 +71,8 @@ class Trainer(Run):
         self.streams = Streams(train_ids, self.batch, config.seq_len)
 
         shape = ModelShape(config.cell, self.vocab.size, config.embed, config.hidden, config.layers)
+        steps = config.seq_len or self.streams.seq_len
+        require_memory(shape.training_bytes(self.batch, steps, np.dtype(config.dtype).itemsize), f"this {config.cell}")
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
@@ -97,9 +100,7 @@ class Trainer(Run):
     @classmethod
     def resume(cls, path: str | Path, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change."""
-        ckpt = load_checkpoint(path)
-        if ckpt.train_state is None:
-            raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
+        ckpt = load_resumable(path)  # refuses a partial or damaged state before anything is built
         saved = TrainConfig.from_json(ckpt.config)
         for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
             if name in changes and changes[name] != getattr(saved, name):
@@ -113,6 +114,7 @@ class Trainer(Run):
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
         trainer = cls(config, text, ckpt)
+        check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
         trainer.checkpoint_path = Path(path)
         return trainer
 
@@ -275,7 +277,8 @@ class Trainer(Run):
                 self.paused = True
         if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
             self.evaluate_now(full=True)
-        if self.checkpoint_path is not None and self._saved_step != self.step:
+        # A run that trained nothing writes nothing: the file it would write holds no new step.
+        if self.checkpoint_path is not None and self.step > first and self._saved_step != self.step:
             self._checkpoint()
         finished = Finished(self.step, reason)
         self.emit(finished)
