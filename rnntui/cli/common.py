@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -45,3 +47,13 @@ def positive(value: float) -> float:
     if not value > 0:
         raise typer.BadParameter("must be positive")
     return value
+
+
+def text_or_corpus(text: Optional[Path], corpus: Optional[str]) -> str:
+    """The body of `--text FILE` or of `--corpus NAME`, exactly one of them given."""
+    from rnntui.data.corpus import load_corpus, read_text_file
+    from rnntui.errors import RnntuiError
+
+    if (text is None) == (corpus is None):
+        raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
+    return read_text_file(text) if text is not None else load_corpus(corpus).text
