@@ -64,7 +64,7 @@ def explain(
         model, vocab = load_model(checkpoint)
         found = explain_text(model, vocab, body, None if position is None else [position], top)
         if as_json:
-            typer.echo(json.dumps(found.to_json(), ensure_ascii=False))
+            typer.echo(json.dumps(found.to_json()))
         else:
             _report(found, position if position is not None else len(body) - 1)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
@@ -28,6 +29,10 @@ from rnntui.train.sampling import softmax
 MAX_ALL_POSITIONS = 2000
 # memory_span runs this many bytes of activations at a time, whatever the number of windows.
 WINDOW_GROUP_BYTES = 64 << 20
+# The backward is thousands of small products ([alive seeds, G*H] @ [G*H, H]), where OpenBLAS's
+# second thread costs far more than it gives: on two busy cores, 300 characters through a 2-layer
+# LSTM took 6-10 s with one thread and 57-76 s with two (1.5 s of CPU against 16-19 s).
+BLAS_THREADS = 1
 # What a window costs per hidden unit and step, at most (the LSTM): the cell's own buffers, the
 # trace's copies, the backward's factors and the temporaries that make them.
 NUMBERS_PER_UNIT_STEP = 32
@@ -81,7 +86,8 @@ def explain(
     run = model.forward(ids[None, : positions[-1]], logits=True, trace=True)
     probs = _probabilities(run.logits[0], positions)
     seeds = _seeds(probs, ids[positions], model.dtype)
-    norms = input_gradient_norms(model, run.trace, np.zeros(len(positions), int), positions - 1, seeds)
+    with threadpool_limits(BLAS_THREADS, user_api="blas"):
+        norms = input_gradient_norms(model, run.trace, np.zeros(len(positions), int), positions - 1, seeds)
     return _explanation(vocab, text, ids, positions, probs, [row[:n] for row, n in zip(norms, positions)], top)
 
 
@@ -167,6 +173,7 @@ def memory_span(model: CharRNN, ids: np.ndarray, windows: int = 200, length: int
         probs = np.array([softmax(row) for row in run.logits[:, -1]])
         seeds = _seeds(probs, block[:, -1], model.dtype)
         rows = np.arange(len(block))
-        norms = input_gradient_norms(model, run.trace, rows, np.full(len(block), length - 1), seeds)
+        with threadpool_limits(BLAS_THREADS, user_api="blas"):
+            norms = input_gradient_norms(model, run.trace, rows, np.full(len(block), length - 1), seeds)
         total += norms.sum(axis=0)[::-1]  # step t of the window is distance length - t
     return MemorySpan(np.arange(1, length + 1), total / windows, windows)
