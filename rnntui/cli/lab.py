@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, finite, positive
+from rnntui.cli.common import app, finite, positive, text_or_corpus
 from rnntui.lab.race import DEFAULT_STEPS as RACE_STEPS
 from rnntui.lab.race import RaceConfig
 from rnntui.train.config import MAX_BATCH, MAX_SPAN
@@ -175,7 +175,7 @@ def _checkpoint_reach(path: Path, text: Optional[Path], corpus: Optional[str], s
     from rnntui.lab.reach import gradient_reach
     from rnntui.train.model_file import load_model
 
-    body = _text(text, corpus)
+    body = text_or_corpus(text, corpus)
     model, vocab = load_model(path)
     ids = vocab.encode(body)
     length = span or 50
@@ -188,15 +188,6 @@ def _checkpoint_reach(path: Path, text: Optional[Path], corpus: Optional[str], s
     mask = np.zeros((probes, length + 1), np.float32)
     mask[:, -1] = 1.0
     return gradient_reach(model, TaskBatch(windows[:, :-1], windows[:, 1:], mask))
-
-
-def _text(text: Optional[Path], corpus: Optional[str]) -> str:
-    from rnntui.data.corpus import load_corpus, read_text_file
-    from rnntui.errors import RnntuiError
-
-    if (text is None) == (corpus is None):
-        raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
-    return read_text_file(text) if text is not None else load_corpus(corpus).text
 
 
 @lab.command()
@@ -228,7 +219,7 @@ def saturation(
     if checkpoint is not None:
         from rnntui.train.model_file import load_model
 
-        body = _text(text, corpus)[:chars]  # the options first, then the file
+        body = text_or_corpus(text, corpus)[:chars]  # the options first, then the file
         model, vocab = load_model(checkpoint)
         ids = vocab.encode(body)
         if len(ids) < 2:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rnntui.cli.common import app, fail_cleanly
+from rnntui.cli.common import app
 from rnntui.errors import RnntuiError
 
 
@@ -16,10 +16,9 @@ def serve(
     corpus: str = typer.Option("python", "--corpus", help="Corpus each visitor's playground opens on."),
 ) -> None:
     """Serve the playground in a browser: every visitor gets their own app, with one BLAS thread."""
-    with fail_cleanly():
-        from rnntui.web.server import ClassroomServer
+    from rnntui.web.server import ClassroomServer
 
-        try:
-            ClassroomServer(corpus, host, port, max_visitors).serve()
-        except OSError as error:  # the port is taken, or the address is not this machine's
-            raise RnntuiError(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
+    try:
+        ClassroomServer(corpus, host, port, max_visitors).serve()
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise RnntuiError(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
