@@ -187,7 +187,7 @@ class SamplingLesson(Lesson):
         words = pick(WORDS, lang)
         run = self.live
         with self.still():
-            line = status(run, lang, loss=not run.writing)
+            line = status(run, lang, loss=not run.writing, running="writing" if run.writing else "training")
             if not run.writing:
                 progress = Text(f"{words['training']}: {run.step}/{run.train_steps}   ")
                 progress.append(bar(run.step / max(run.train_steps, 1), 30), style="green")
