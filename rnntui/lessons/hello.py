@@ -27,7 +27,7 @@ WORD = "hello"
 INPUTS = np.array([[CHARS.index(c) for c in WORD[:-1]]])  # h e l l
 TARGETS = np.array([[CHARS.index(c) for c in WORD[1:]]])  # e l l o
 HIDDEN = 3  # as in the lecture's figure
-LEARNING_RATE = 0.05  # Adam; measured on seeds 0-9: every target above 0.9 after 26 to 54 steps
+LEARNING_RATE = 0.02  # Adam; measured on seeds 0-9: every target above 0.9 after 61 to 120 steps
 
 
 @dataclass(frozen=True)
