@@ -5,9 +5,9 @@
 rnntui's model begins with an embedding; here it has as many columns as the
 vocabulary has characters, is set to the identity and never trains, so each
 x_t is a one-hot row and the first layer's W_ih is the lecture's W_xh. The
-model keeps two biases (b_ih and b_hh, as the model contract names them); the lecture has one, their
-sum b. `unroll` reads every number of the four steps out of the engine, for
-the recurrence and char-lm lessons to show.
+model keeps two biases (b_ih and b_hh, as the model contract names them); the
+lecture has one, their sum b. `unroll` reads every number of the four steps
+out of the engine, for the recurrence and char-lm lessons to show.
 """
 
 from __future__ import annotations
