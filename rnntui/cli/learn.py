@@ -77,10 +77,13 @@ def print_lesson(lesson, lang: str, steps: int, width: int) -> None:
 
     lesson.train(steps)
     console = Console(width=width, highlight=False)
-    console.print(Text(f"{lesson.number}. {pick(lesson.title, lang)}", style="bold"))
-    for line in pick(lesson.text, lang):
-        console.print(Text(line))
-    console.print()
-    console.print(lesson.view(lang, width))
-    console.print()
-    console.print(Text(pick(lesson.try_this, lang), style="italic"))
+    with console.capture() as captured:
+        console.print(Text(f"{lesson.number}. {pick(lesson.title, lang)}", style="bold"))
+        for line in pick(lesson.text, lang):
+            console.print(Text(line))
+        console.print()
+        console.print(lesson.view(lang, width))
+        console.print()
+        console.print(Text(pick(lesson.try_this, lang), style="italic"))
+    # Tables pad every line to the full width; notes are better without the trailing blanks.
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
