@@ -201,3 +201,26 @@ async def test_a_tick_from_another_run_is_dropped():
         assert "step 0 " in screen_text(app)  # the stranger's tick drew nothing
         screen.post_message(LessonTick(screen.run_))
         await wait_for_text(pilot, r"step 3 ")
+
+
+async def test_the_list_opens_over_another_app_and_esc_returns_to_it():
+    """How the playground opens the lessons: push the list; Esc comes back to what was there."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from rnntui.tui.lessons.list_screen import lesson_list
+
+    class Host(App):
+        def compose(self):
+            yield Static("the host screen")
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(lesson_list("ko"))
+        await wait_for_text(pilot, "rnntui 강의")
+        await pilot.press("enter")
+        await wait_for_text(pilot, r"1\. 순환 구조")
+        await tap(pilot, "escape")
+        await wait_for_text(pilot, "rnntui 강의")
+        await tap(pilot, "escape")
+        await wait_for_text(pilot, "the host screen")
