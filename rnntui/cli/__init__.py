@@ -6,15 +6,14 @@ Textual is imported only when the TUI starts, so `rnntui train` and
 
 from __future__ import annotations
 
-import signal
 from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app
+from rnntui.cli.common import app, terminal_ui_signals
 
 # Each module adds its command to `app`.
-from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, sample, serve, train  # noqa: E402,F401
+from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, learn, sample, serve, train  # noqa: E402,F401
 
 
 @app.callback(invoke_without_command=True)
@@ -26,10 +25,7 @@ def launch(
     """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
     if ctx.invoked_subcommand is not None:
         return
-    # The playground's event loop would swallow the exception SIGTERM raises for the headless
-    # commands (rnntui/__main__.py) and keep running: here the signal ends the process, as always.
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    terminal_ui_signals()
     from rnntui.tui.app import run_app
 
     run_app(corpus=corpus, checkpoint=checkpoint)

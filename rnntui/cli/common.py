@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import math
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -73,6 +74,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def terminal_ui_signals() -> None:
+    """Before a Textual app starts: SIGTERM ends the process, as it always has.
+
+    A Textual event loop would swallow the exception SIGTERM raises for the headless
+    commands (rnntui/__main__.py) and keep running. A signal the caller ignores stays ignored.
+    """
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def error_line(message: str) -> None:
