@@ -187,14 +187,51 @@ def test_out_of_range_options_are_refused_before_work(tmp_path, option):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-@pytest.mark.parametrize("option, message", [
-    (["--cell", "transformer"], "--cell must be one of rnn, lstm, gru"),
-    (["--optimizer", "rmsprop"], "--optimizer must be one of"),
-    (["--bptt", "partial"], "--bptt must be truncated or full"),
+@pytest.mark.parametrize("option, choices", [
+    (["--cell", "transformer"], "'rnn', 'lstm', 'gru'"),
+    (["--optimizer", "rmsprop"], "'adam', 'sgd', 'adagrad'"),
+    (["--bptt", "partial"], "'truncated', 'full'"),
+    (["--dtype", "float16"], "'float32', 'float64'"),
 ])
-def test_bad_choices_are_refused_in_one_line(tmp_path, option, message):
+def test_bad_choices_are_usage_errors_that_name_the_choices(tmp_path, option, choices):
     result = run("train", "--corpus", "hello", *option, "--out", tmp_path / "x.safetensors")
-    assert result.exit_code == 1 and message in result.stderr
+    text = " ".join(result.stderr.replace("│", " ").split())  # the message is boxed and wrapped
+    assert result.exit_code == 2 and f"Invalid value for '{option[0]}'" in text and choices in text
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_train_help_groups_its_options_in_panels_and_lists_choices():
+    text = run("train", "--help").stdout
+    panels = [line.split("─ ")[1].split(" ")[0] for line in text.splitlines() if line.startswith("╭─ ")]
+    assert panels == ["Options", "Model", "Data", "Training", "Output"]
+    assert "rnn|lstm|gru" in text and "adam|sgd|adagrad" in text and "truncated|full" in text
+
+
+def test_version_and_shell_completion_of_choices():
+    import os
+    import subprocess
+    import sys
+
+    from rnntui import __version__
+
+    assert run("--version").stdout.strip() == f"rnntui {__version__}"
+    # What bash asks when <tab> is pressed after `rnntui train --cell `, in a real process.
+    env = {**os.environ, "_RNNTUI_COMPLETE": "complete_bash", "COMP_WORDS": "rnntui train --cell ", "COMP_CWORD": "3"}
+    done = subprocess.run([sys.executable, "-m", "rnntui"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["rnn", "lstm", "gru"]
+
+
+def test_install_completion_writes_the_bash_script_into_home(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    done = subprocess.run([sys.executable, "-m", "rnntui", "--install-completion", "bash"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "_RNNTUI_COMPLETE" in (tmp_path / ".bash_completions" / "rnntui.sh").read_text()
+    assert ".bash_completions/rnntui.sh" in (tmp_path / ".bashrc").read_text()
 
 
 def test_minutes_is_the_budget_of_the_whole_run(tmp_path):

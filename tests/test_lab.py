@@ -230,9 +230,7 @@ def test_lab_reach_draws_every_cell_on_one_axis():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["race", "--task", "copy"], "unknown task"),
     (["race", "--cells", "rnn,tcn"], "--cells"),
-    (["race", "--filler", "zeros"], "--filler"),
     (["saturation", "--cell", "rnn", "--steps", "1"], "no gates"),
     (["saturation", "--checkpoint", "missing.safetensors"], "exactly one of --text"),
 ])
@@ -240,3 +238,13 @@ def test_lab_mistakes_end_in_one_line(args, message):
     result = run(*args)
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+@pytest.mark.parametrize("args,choices", [
+    (["race", "--task", "copy"], "'recall', 'reber', 'brackets'"),
+    (["race", "--filler", "zeros"], "'noise', 'constant'"),
+])
+def test_a_task_or_filler_outside_the_choices_is_a_usage_error(args, choices):
+    result = run(*args)
+    text = " ".join(result.stderr.replace("│", " ").split())
+    assert result.exit_code == 2 and f"Invalid value for '{args[1]}'" in text and choices in text

@@ -16,11 +16,20 @@ from rnntui.cli.common import app, terminal_ui_signals
 from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, learn, sample, serve, train  # noqa: E402,F401
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"rnntui {version('rnntui')}")
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
 def launch(
     ctx: typer.Context,
     checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Open a saved model, paused, with its history."),
     corpus: str = typer.Option("python", "--corpus", help="Corpus name or path of a UTF-8 text file."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
 ) -> None:
     """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
     if ctx.invoked_subcommand is not None:

@@ -69,7 +69,7 @@ class BoundedGroup(TyperGroup):
 app = typer.Typer(
     name="rnntui",
     cls=BoundedGroup,
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

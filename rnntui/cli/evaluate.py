@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import app, corpus_file
+from rnntui.cli.progress import working
 
 
 @app.command("eval")
@@ -19,6 +20,7 @@ def evaluate(
                                         "checkpoint's whole validation split, as training reported it at its end."),
     corpus: Optional[str] = typer.Option(None, help="A named corpus (or path) to score."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     grads: Optional[Path] = typer.Option(None, help="Also write dLoss/dtensor for every model tensor to this .safetensors file."),
 ) -> None:
     """Mean loss (nats and bits per character) from a zero state, in the checkpoint's dtype."""
@@ -43,7 +45,8 @@ def evaluate(
         raise RnntuiError("the text needs at least two characters: one to read, one to predict")
     model, vocab = load_model(checkpoint)
     ids = vocab.encode(body)
-    loss, predictions = text_loss(model, ids)
+    with working("scoring", total=len(ids) - 1, quiet=quiet) as update:
+        loss, predictions = text_loss(model, ids, progress=update)
     if grads is not None:
         from safetensors.numpy import save
 

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from rnntui.cli.progress import working
 from rnntui.cli.common import app, error_line, text_or_corpus
 
 BAR_WIDTH = 30
@@ -25,6 +26,7 @@ def explain(
     position: Optional[int] = typer.Option(None, help="Explain only the prediction of the character at N (the first is at 0, and is never predicted)."),
     top: int = typer.Option(5, min=1, help="How many of the likeliest next characters to show."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress spinner."),
     memory: bool = typer.Option(False, "--memory", help="Mean saliency against distance over windows of a text instead."),
     corpus: Optional[str] = typer.Option(None, help="With --memory: a named corpus (or path) to take windows from."),
     windows: int = typer.Option(200, min=1, help="With --memory: how many windows."),
@@ -43,7 +45,8 @@ def explain(
             raise RnntuiError("--memory reads windows of --text FILE or --corpus NAME; --prompt and --position go without it")
         body = text_or_corpus(text, corpus)
         model, vocab = load_model(checkpoint)
-        _memory(model, vocab.encode(body), windows, length, seed, as_json)
+        with working(f"reading {windows} windows", quiet=quiet or as_json):
+            _memory(model, vocab.encode(body), windows, length, seed, as_json)
         return
     if corpus is not None:
         raise RnntuiError("--corpus goes with --memory; explain a text with --prompt STRING or --text FILE")
@@ -61,7 +64,8 @@ def explain(
             "pick one with --position N, or a shorter text"
         )
     model, vocab = load_model(checkpoint)
-    found = explain_text(model, vocab, body, None if position is None else [position], top)
+    with working("explaining", quiet=quiet or as_json):
+        found = explain_text(model, vocab, body, None if position is None else [position], top)
     if as_json:
         typer.echo(json.dumps(found.to_json()))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from rnntui.cli.choices import CellOrAll
 from rnntui.cli.common import app
 
 TOLERANCE = 1e-6
@@ -11,7 +12,7 @@ TOLERANCE = 1e-6
 
 @app.command()
 def gradcheck(
-    cell: str = typer.Option("all", help="rnn, lstm, gru or all."),
+    cell: CellOrAll = typer.Option("all", help="One cell, or all three."),
     layers: int = typer.Option(2, min=1, max=8, help="Stacked layers in the test model."),
     seed: int = typer.Option(0, min=0),
 ) -> None:
@@ -23,12 +24,9 @@ def gradcheck(
     from rnntui.engine.shape import CELLS
     from rnntui.cli.common import error_line
 
-    if cell != "all" and cell not in CELLS:
-        error_line(f"--cell must be one of {', '.join(CELLS)} or all")
-        raise typer.Exit(2)
     table = Table("cell", "tensor", "worst relative error", "")
     worst = 0.0
-    for name in CELLS if cell == "all" else (cell,):
+    for name in CELLS if cell.value == "all" else (cell.value,):
         model, batch = random_problem(name, layers, seed=seed)
         for tensor, error in check_gradients(model, batch).items():
             worst = max(worst, error)

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from rnntui.cli.choices import Filler, Task
+from rnntui.cli.progress import working
 from rnntui.cli.common import app, finite, positive, text_or_corpus
 from rnntui.lab.race import DEFAULT_STEPS as RACE_STEPS
 from rnntui.lab.race import RaceConfig
@@ -20,14 +22,14 @@ lab = typer.Typer(
 app.add_typer(lab, name="lab")
 
 DEFAULT = RaceConfig()
-TASK_HELP = "recall, reber or brackets."
+TASK_HELP = "The memory task."
 # A task's sequences are held whole, per batch and for the held-out set: a span the lab can race in minutes.
 MAX_TASK_SPAN = 2_000
 # The race trains every cell at once on whole sequences: the lab's models are small by design.
 MAX_RACE_PARAMS, MAX_RACE_HIDDEN = 10_000_000, 2_048
 SPAN = dict(min=0, max=MAX_TASK_SPAN)
 SPAN_HELP = "The task's memory span L (recall: fillers between the two symbols). Default: the task's own."
-FILLER_HELP = "Recall's filler: noise (random distractors) or constant (one '.', which a vanilla RNN can exploit)."
+FILLER_HELP = "Recall's filler: random distractors, or one '.' repeated (which a vanilla RNN can exploit)."
 
 
 def _cells(text: str) -> tuple[str, ...]:
@@ -42,9 +44,9 @@ def _config(**options) -> RaceConfig:
 
 @lab.command()
 def race(
-    task: str = typer.Option(DEFAULT.task, help=TASK_HELP),
+    task: Task = typer.Option(DEFAULT.task, help=TASK_HELP),
     span: Optional[int] = typer.Option(None, **SPAN, help=SPAN_HELP),
-    filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
+    filler: Filler = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     bptt: int = typer.Option(DEFAULT.bptt, "--bptt", "--seq-len", min=0, max=MAX_SPAN, help="Truncation k; 0 = full BPTT over each sequence."),
     steps: Optional[int] = typer.Option(
         None, min=1, show_default=False,
@@ -61,7 +63,7 @@ def race(
     eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (points on the curves)."),
     seed: int = typer.Option(DEFAULT.seed, min=0),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train RNN, LSTM and GRU of about the same size on one task; accuracy on the scored positions against step."""
     from rich.console import Console
@@ -73,21 +75,15 @@ def race(
 
     steps, minutes = budget(steps, minutes, RACE_STEPS)
     config = _config(
-        task=task, span=span, filler=filler, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
+        task=task.value, span=span, filler=filler.value, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
         forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
     )
     contest = Race(config)
-    progress = Console(stderr=True)
-    if not (quiet or as_json):
-        progress.print(f"{contest.task.describe()}; truncation {'full' if config.bptt == 0 else config.bptt}")
-
-    def report(event) -> None:
-        if isinstance(event, Standings) and not (quiet or as_json):
-            scores = "  ".join(f"{c} {s.accuracy:6.1%}" for c, s in event.scores.items())
-            progress.print(f"step {event.step:>5}  {scores}", highlight=False)
-
-    contest.listeners.append(report)
-    contest.run()
+    if not (quiet or as_json) and sys.stdout.isatty():
+        Console(stderr=True).print(f"{contest.task.describe()}; truncation {'full' if config.bptt == 0 else config.bptt}")
+    with working(f"racing {', '.join(config.cells)}", total=config.steps, quiet=quiet or as_json) as update:
+        contest.listeners.append(lambda event: update(event.step) if isinstance(event, Standings) else None)
+        contest.run()
     results = contest.results()
     if as_json:
         summary = dict(
@@ -108,9 +104,9 @@ def race(
 @lab.command()
 def reach(
     cell: str = typer.Option("rnn,lstm,gru", help="Comma-separated cells to train and probe (ignored with --checkpoint)."),
-    task: str = typer.Option(DEFAULT.task, help=TASK_HELP),
+    task: Task = typer.Option(DEFAULT.task, help=TASK_HELP),
     span: Optional[int] = typer.Option(None, **SPAN, help=SPAN_HELP + " With --checkpoint: the probe's length."),
-    filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
+    filler: Filler = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     steps: int = typer.Option(0, min=0, help="Train this many race steps first; 0 = the freshly initialised model."),
     checkpoint: Optional[Path] = typer.Option(None, help="Probe a saved model on its own text instead."),
     text: Optional[Path] = typer.Option(None, help="With --checkpoint: probe windows from this UTF-8 file."),
@@ -134,7 +130,7 @@ def reach(
     else:
         if text is not None or corpus is not None:
             raise RnntuiError("--text and --corpus go with --checkpoint; without one, the probe is the task")
-        contest = _trained(_config(task=task, span=span, filler=filler, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps)
+        contest = _trained(_config(task=task.value, span=span, filler=filler.value, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps)
         probe = contest.task.batch(np.random.default_rng([seed, 2]), probes)
         curves = {r.cell: gradient_reach(r.model, probe) for r in contest.racers}
     if as_json:
@@ -197,9 +193,9 @@ def saturation(
     corpus: Optional[str] = typer.Option(None, help="A named corpus (or path) to run the model over."),
     chars: int = typer.Option(20000, min=2, help="Read at most this many characters of the text."),
     cell: str = typer.Option("lstm", help="Without --checkpoint: the one cell to train (lstm or gru)."),
-    task: str = typer.Option(DEFAULT.task, help="Without --checkpoint: " + TASK_HELP),
+    task: Task = typer.Option(DEFAULT.task, help="Without --checkpoint: " + TASK_HELP),
     span: Optional[int] = typer.Option(None, **SPAN, help="Without --checkpoint: " + SPAN_HELP),
-    filler: str = typer.Option(DEFAULT.filler, help="Without --checkpoint: " + FILLER_HELP),
+    filler: Filler = typer.Option(DEFAULT.filler, help="Without --checkpoint: " + FILLER_HELP),
     steps: int = typer.Option(DEFAULT.steps, min=0, help="Without --checkpoint: training steps first."),
     plot: bool = typer.Option(False, "--plot", help="Also draw each gate's units: right-saturation on x, left on y."),
     seed: int = typer.Option(DEFAULT.seed, min=0),
@@ -228,7 +224,7 @@ def saturation(
         if text is not None or corpus is not None:
             raise RnntuiError("--text and --corpus go with --checkpoint; without one, the model reads its task")
         contest = _trained(
-            _config(task=task, span=span, filler=filler, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps
+            _config(task=task.value, span=span, filler=filler.value, cells=_cells(cell), steps=max(steps, 1), seed=seed), steps
         )
         model, ids = contest.racers[0].model, contest.held_out.inputs
     if model.shape.cell == "rnn":

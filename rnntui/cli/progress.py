@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
 
 from rnntui.files import open_for_append
 from rnntui.train.events import EvalDone, SampleReady, StepDone, as_record
@@ -93,3 +97,19 @@ class ProgressView:
         elif isinstance(event, SampleReady):
             self.console.rule(f"sample at step {event.step}, temperature {event.temperature}")
             self.console.print(event.text, markup=False, highlight=False)
+
+
+@contextlib.contextmanager
+def working(description: str, total: int | None = None, quiet: bool = False):
+    """Progress on stderr for long headless work (eval, a race, explain), as `update(completed)`.
+
+    Nothing is drawn with --quiet or when stdout is not a terminal: a script reading the
+    output gets the output alone.
+    """
+    if quiet or not sys.stdout.isatty():
+        yield lambda completed: None
+        return
+    columns = [SpinnerColumn(), TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda completed: progress.update(task, completed=completed)

@@ -11,8 +11,8 @@ import typer
 from rnntui.cli.common import (
     TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative, note_line, positive,
 )
+from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Dtype, Optimizer
 from rnntui.cli.progress import JsonLog, ProgressView
-from rnntui.errors import TrainingError
 from rnntui.files import output_target, resolved
 from rnntui.train.config import DEFAULT_STEPS, MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
 from rnntui.train.events import CheckpointSaved, Failed
@@ -27,54 +27,55 @@ SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 @app.command()
 def train(
     ctx: typer.Context,
-    corpus: str = typer.Option(DEFAULT.corpus, help="Corpus name (see `rnntui corpora`) or path of a UTF-8 text file."),
-    cell: str = typer.Option(DEFAULT.cell, help="rnn, lstm or gru."),
-    hidden: int = typer.Option(DEFAULT.hidden, min=1, max=MAX_UNITS, help="Hidden units per layer."),
-    layers: int = typer.Option(DEFAULT.layers, min=1, max=MAX_LAYERS, help="Stacked recurrent layers."),
-    embed: int = typer.Option(DEFAULT.embed, min=1, max=MAX_UNITS, help="Embedding size."),
-    seq_len: int = typer.Option(DEFAULT.seq_len, min=1, max=MAX_SPAN, help="Truncation k: characters per chunk of truncated BPTT."),
-    bptt: str = typer.Option("truncated", help="truncated (chunks of --seq-len) or full (each stream at once)."),
-    batch: int = typer.Option(DEFAULT.batch, min=1, max=MAX_BATCH, help="Parallel streams per step (lowered for a small corpus)."),
+    cell: Cell = typer.Option(DEFAULT.cell, help="The recurrent cell.", rich_help_panel=MODEL),
+    hidden: int = typer.Option(DEFAULT.hidden, min=1, max=MAX_UNITS, help="Hidden units per layer.", rich_help_panel=MODEL),
+    layers: int = typer.Option(DEFAULT.layers, min=1, max=MAX_LAYERS, help="Stacked recurrent layers.", rich_help_panel=MODEL),
+    embed: int = typer.Option(DEFAULT.embed, min=1, max=MAX_UNITS, help="Embedding size.", rich_help_panel=MODEL),
+    dropout: float = typer.Option(DEFAULT.dropout, callback=fraction, help="Dropout between layers.", rich_help_panel=MODEL),
+    dtype: Dtype = typer.Option(DEFAULT.dtype, help="The model computes in this precision.", rich_help_panel=MODEL),
+    corpus: str = typer.Option(DEFAULT.corpus, help="Corpus name (see `rnntui corpora`) or path of a UTF-8 text file.", rich_help_panel=DATA),
+    seed: int = typer.Option(DEFAULT.seed, min=0, help="Fixes initialisation, dropout and samples.", rich_help_panel=DATA),
+    val_frac: float = typer.Option(DEFAULT.val_frac, callback=fraction, help="Share of the text kept for validation.", rich_help_panel=DATA),
+    seq_len: int = typer.Option(DEFAULT.seq_len, min=1, max=MAX_SPAN, help="Truncation k: characters per chunk of truncated BPTT.", rich_help_panel=TRAINING),
+    bptt: Bptt = typer.Option("truncated", help="Truncated (chunks of --seq-len) or full (each stream at once).", rich_help_panel=TRAINING),
+    batch: int = typer.Option(DEFAULT.batch, min=1, max=MAX_BATCH, help="Parallel streams per step (lowered for a small corpus).", rich_help_panel=TRAINING),
     steps: Optional[int] = typer.Option(
         None, min=0, show_default=False,
         help=f"The step to reach (with --resume, counted from the start). Default {DEFAULT_STEPS}; "
         "none with --minutes alone; with both, whichever comes first.",
+        rich_help_panel=TRAINING,
     ),
     minutes: Optional[float] = typer.Option(
         None, callback=non_negative, show_default=False,
         help="Wall-clock minutes for this run (evaluations and checkpoints included); alone, no step cap.",
+        rich_help_panel=TRAINING,
     ),
-    lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate."),
-    optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
-    momentum: float = typer.Option(DEFAULT.momentum, callback=non_negative, help="SGD momentum."),
-    clip: float = typer.Option(DEFAULT.clip, callback=non_negative, help="Clip the gradient's global norm to this; 0 = off."),
-    clip_value: float = typer.Option(DEFAULT.clip_value, callback=non_negative, help="Clip each gradient entry to +-this; 0 = off."),
-    dropout: float = typer.Option(DEFAULT.dropout, callback=fraction, help="Dropout between layers."),
-    dtype: str = typer.Option(DEFAULT.dtype, help="float32 or float64."),
-    seed: int = typer.Option(DEFAULT.seed, min=0, help="Fixes initialisation, dropout and samples."),
-    val_frac: float = typer.Option(DEFAULT.val_frac, callback=fraction, help="Share of the text kept for validation."),
+    lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate.", rich_help_panel=TRAINING),
+    optimizer: Optimizer = typer.Option(DEFAULT.optimizer, help="The update rule.", rich_help_panel=TRAINING),
+    momentum: float = typer.Option(DEFAULT.momentum, callback=non_negative, help="SGD momentum.", rich_help_panel=TRAINING),
+    clip: float = typer.Option(DEFAULT.clip, callback=non_negative, help="Clip the gradient's global norm to this; 0 = off.", rich_help_panel=TRAINING),
+    clip_value: float = typer.Option(DEFAULT.clip_value, callback=non_negative, help="Clip each gradient entry to +-this; 0 = off.", rich_help_panel=TRAINING),
+    skip_nonfinite: bool = typer.Option(False, "--skip-nonfinite", help="Skip a step whose loss or gradient is not finite, instead of stopping.", rich_help_panel=TRAINING),
     eval_every: int = typer.Option(
         DEFAULT.eval_every, min=1,
         help="Steps between evaluations on a fixed validation subset (and checkpoints, at most one a minute).",
+        rich_help_panel=OUTPUT,
     ),
-    sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
-    temperature: float = typer.Option(DEFAULT.temperature, callback=non_negative, help=TEMPERATURE_HELP),
-    skip_nonfinite: bool = typer.Option(False, help="Skip a step whose loss or gradient is not finite, instead of stopping."),
-    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at evaluations (at most once a minute) and at the end."),
-    resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus)."),
-    log: Optional[Path] = typer.Option(None, help="Write every event as one JSON object per line."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples."),
+    sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples.", rich_help_panel=OUTPUT),
+    temperature: float = typer.Option(DEFAULT.temperature, callback=non_negative, help=TEMPERATURE_HELP, rich_help_panel=OUTPUT),
+    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at evaluations (at most once a minute) and at the end.", rich_help_panel=OUTPUT),
+    resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus).", rich_help_panel=OUTPUT),
+    log: Optional[Path] = typer.Option(None, help="Write every event as one JSON object per line.", rich_help_panel=OUTPUT),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples.", rich_help_panel=OUTPUT),
 ) -> None:
     """Train a model headless, with checkpoints, and stop safely on Ctrl-C."""
     from rnntui.train.trainer import Trainer
 
-    if bptt not in ("truncated", "full"):
-        raise TrainingError("--bptt must be truncated or full")
     options = dict(
-        corpus=corpus, cell=cell, hidden=hidden, layers=layers, embed=embed,
-        seq_len=0 if bptt == "full" else seq_len, batch=batch, lr=lr,
-        optimizer=optimizer, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
-        dtype=dtype, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
+        corpus=corpus, cell=cell.value, hidden=hidden, layers=layers, embed=embed,
+        seq_len=0 if bptt.value == "full" else seq_len, batch=batch, lr=lr,
+        optimizer=optimizer.value, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
+        dtype=dtype.value, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
         temperature=temperature, skip_nonfinite=skip_nonfinite,
     )
     options["steps"], options["minutes"] = budget(steps, minutes, DEFAULT_STEPS)

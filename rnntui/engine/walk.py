@@ -46,12 +46,17 @@ def walk(
         yield span, result
 
 
-def mean_loss(model: CharRNN, inputs: np.ndarray, targets: np.ndarray, *, k: int) -> tuple[float, int]:
-    """(mean loss in nats over every position, the number of positions) of [B, T], read in chunks."""
+def mean_loss(model: CharRNN, inputs: np.ndarray, targets: np.ndarray, *, k: int, progress=None) -> tuple[float, int]:
+    """(mean loss in nats over every position, the number of positions) of [B, T], read in chunks.
+
+    `progress`, if given, is told the timesteps read so far after each chunk.
+    """
     total, count = 0.0, 0
-    for _, result in walk(model, inputs, targets, k=k):
+    for span, result in walk(model, inputs, targets, k=k):
         total += result.loss * result.count
         count += result.count
+        if progress is not None:
+            progress(span.stop if span.stop < inputs.shape[1] else inputs.shape[1])
     return (total / count if count else float("nan")), count
 
 

@@ -20,9 +20,9 @@ from rnntui.train.validation import split_loss
 CHUNK = 1024
 
 
-def text_loss(model: CharRNN, ids: np.ndarray, chunk: int = CHUNK) -> tuple[float, int]:
-    """(mean loss in nats, number of predictions) over `ids` as one sequence."""
-    return mean_loss(model, ids[:-1][None, :], ids[1:][None, :], k=chunk)
+def text_loss(model: CharRNN, ids: np.ndarray, chunk: int = CHUNK, progress=None) -> tuple[float, int]:
+    """(mean loss in nats, number of predictions) over `ids` as one sequence; `progress` hears the predictions read."""
+    return mean_loss(model, ids[:-1][None, :], ids[1:][None, :], k=chunk, progress=progress)
 
 
 def text_gradient(model: CharRNN, ids: np.ndarray, chunk: int = CHUNK) -> dict[str, np.ndarray]:
