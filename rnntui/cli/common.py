@@ -6,7 +6,6 @@ import contextlib
 import errno
 import math
 import sys
-from pathlib import Path
 from typing import Callable
 
 import typer
@@ -90,16 +89,6 @@ def _line(text: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
-
-
-def corpus_file(corpus: str | None) -> Path | None:
-    """The corpus as a file the command reads, when it is one (a named corpus is not the user's file)."""
-    if corpus is None:
-        return None
-    from rnntui.data.corpus import corpus_names
-
-    candidate = Path(corpus).expanduser()
-    return candidate if candidate.is_file() and corpus not in corpus_names() else None
 
 
 # Integer ranges are Typer's min/max, declared with each option (the bounds: train/config.py).

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import (
-    TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative, note_line, positive,
+    TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
 )
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
@@ -55,6 +55,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples."),
 ) -> None:
     """Train a model headless, with checkpoints, and stop safely on Ctrl-C."""
+    from rnntui.data.corpus import corpus_file
     from rnntui.train.trainer import Trainer
 
     if bptt not in ("truncated", "full"):
