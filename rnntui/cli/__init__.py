@@ -14,7 +14,7 @@ import typer
 from rnntui.cli.common import app
 
 # Each module adds its command to `app`.
-from rnntui.cli import corpora, evaluate, gradcheck, lab, sample, train  # noqa: E402,F401
+from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, sample, serve, train  # noqa: E402,F401
 
 
 @app.callback(invoke_without_command=True)

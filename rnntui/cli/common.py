@@ -6,7 +6,8 @@ import contextlib
 import errno
 import math
 import sys
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -118,3 +119,13 @@ finite = bounded()
 non_negative = bounded(0)
 positive = bounded(above=0)
 fraction = bounded(0, below=1)
+
+
+def text_or_corpus(text: Optional[Path], corpus: Optional[str]) -> str:
+    """The body of `--text FILE` or of `--corpus NAME`, exactly one of them given."""
+    from rnntui.data.corpus import load_corpus, read_text_file
+    from rnntui.errors import RnntuiError
+
+    if (text is None) == (corpus is None):
+        raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
+    return read_text_file(text) if text is not None else load_corpus(corpus).text

@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, finite, positive
+from rnntui.cli.common import app, finite, positive, text_or_corpus
+from rnntui.lab.race import DEFAULT_STEPS as RACE_STEPS
 from rnntui.lab.race import RaceConfig
 from rnntui.train.config import MAX_BATCH, MAX_SPAN
 
@@ -45,7 +46,12 @@ def race(
     span: Optional[int] = typer.Option(None, **SPAN, help=SPAN_HELP),
     filler: str = typer.Option(DEFAULT.filler, help=FILLER_HELP),
     bptt: int = typer.Option(DEFAULT.bptt, "--bptt", "--seq-len", min=0, max=MAX_SPAN, help="Truncation k; 0 = full BPTT over each sequence."),
-    steps: int = typer.Option(DEFAULT.steps, min=1, help="Training steps (one batch each, for every cell)."),
+    steps: Optional[int] = typer.Option(
+        None, min=1, show_default=False,
+        help=f"Training steps (one batch each, for every cell). Default {RACE_STEPS}; none with --minutes alone; "
+        "with both, whichever comes first.",
+    ),
+    minutes: Optional[float] = typer.Option(None, min=0, show_default=False, callback=finite, help="Wall-clock minutes; alone, no step cap."),
     params: int = typer.Option(DEFAULT.params, min=1, max=MAX_RACE_PARAMS, help="Parameter budget: each cell's hidden size is fitted to it."),
     hidden: int = typer.Option(0, min=0, max=MAX_RACE_HIDDEN, help="One hidden size for every cell instead of a budget; 0 = use --params."),
     cells: str = typer.Option(",".join(DEFAULT.cells), help="Comma-separated cells to race."),
@@ -61,30 +67,36 @@ def race(
     from rich.console import Console
     from rich.table import Table
 
-    from rnntui.lab.race import Race
+    from rnntui.lab.race import Race, Standings
     from rnntui.lab.textplot import sparkline
+    from rnntui.train.run import budget
 
+    steps, minutes = budget(steps, minutes, RACE_STEPS)
     config = _config(
-        task=task, span=span, filler=filler, bptt=bptt, steps=steps, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
+        task=task, span=span, filler=filler, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
         forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
     )
     contest = Race(config)
     progress = Console(stderr=True)
     if not (quiet or as_json):
         progress.print(f"{contest.task.describe()}; truncation {'full' if config.bptt == 0 else config.bptt}")
-    for standings in contest:
-        if not (quiet or as_json):
-            scores = "  ".join(f"{c} {s.accuracy:6.1%}" for c, s in standings.scores.items())
-            progress.print(f"step {standings.step:>5}  {scores}", highlight=False)
+
+    def report(event) -> None:
+        if isinstance(event, Standings) and not (quiet or as_json):
+            scores = "  ".join(f"{c} {s.accuracy:6.1%}" for c, s in event.scores.items())
+            progress.print(f"step {event.step:>5}  {scores}", highlight=False)
+
+    contest.listeners.append(report)
+    contest.run()
     results = contest.results()
     if as_json:
         summary = dict(
-            task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=config.steps, seed=config.seed,
+            task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=contest.step, seed=config.seed,
             chance=contest.task.chance, results=[r.to_json() for r in results],
         )
         typer.echo(json.dumps(summary))
         return
-    table = Table("cell", "hidden", "params", "accuracy", "chance", "loss", f"accuracy over {config.steps} steps", "seconds")
+    table = Table("cell", "hidden", "params", "accuracy", "chance", "loss", f"accuracy over {contest.step} steps", "seconds")
     for r in results:
         table.add_row(
             r.cell, str(r.hidden), f"{r.params:,}", f"{r.accuracy:.1%}", f"{r.chance:.1%}", f"{r.loss:.3f}",
@@ -129,10 +141,11 @@ def reach(
         typer.echo(json.dumps({name: dict(distance=c.distances.tolist(), norms=c.norms.tolist()) for name, c in curves.items()}))
         return
     console = Console()
+    # One axis for every cell and layer: bars scaled each on its own would draw a flat 1e-2 like a fall to 1e-20.
+    nonzero = np.concatenate([c.norms[c.norms > 0] for c in curves.values()])
+    low, high = (nonzero.min(), nonzero.max()) if nonzero.size else (1e-300, 1.0)
     for name, curve in curves.items():
         norms = curve.norms
-        positive = norms[norms > 0]
-        low, high = (positive.min(), positive.max()) if positive.size else (1e-300, 1.0)
         stride = every or max(1, len(curve.distances) // 20)
         for layer in range(norms.shape[0]):
             table = Table("T - t", "||dLoss/dh_t||", f"log scale {low:.0e} .. {high:.0e}", title=f"{name}, layer {layer}")
@@ -150,8 +163,7 @@ def _trained(config: RaceConfig, steps: int):
     contest = Race(config)
     if steps:
         sys.stderr.write(f"training {', '.join(config.cells)} for {steps} steps on {contest.task.describe()}\n")
-        for _ in contest:
-            pass
+        contest.run()
     return contest
 
 
@@ -163,7 +175,7 @@ def _checkpoint_reach(path: Path, text: Optional[Path], corpus: Optional[str], s
     from rnntui.lab.reach import gradient_reach
     from rnntui.train.model_file import load_model
 
-    body = _text(text, corpus)
+    body = text_or_corpus(text, corpus)
     model, vocab = load_model(path)
     ids = vocab.encode(body)
     length = span or 50
@@ -176,15 +188,6 @@ def _checkpoint_reach(path: Path, text: Optional[Path], corpus: Optional[str], s
     mask = np.zeros((probes, length + 1), np.float32)
     mask[:, -1] = 1.0
     return gradient_reach(model, TaskBatch(windows[:, :-1], windows[:, 1:], mask))
-
-
-def _text(text: Optional[Path], corpus: Optional[str]) -> str:
-    from rnntui.data.corpus import load_corpus, read_text_file
-    from rnntui.errors import RnntuiError
-
-    if (text is None) == (corpus is None):
-        raise RnntuiError("give exactly one of --text FILE or --corpus NAME")
-    return read_text_file(text) if text is not None else load_corpus(corpus).text
 
 
 @lab.command()
@@ -216,7 +219,7 @@ def saturation(
     if checkpoint is not None:
         from rnntui.train.model_file import load_model
 
-        body = _text(text, corpus)[:chars]  # the options first, then the file
+        body = text_or_corpus(text, corpus)[:chars]  # the options first, then the file
         model, vocab = load_model(checkpoint)
         ids = vocab.encode(body)
         if len(ids) < 2:

@@ -14,8 +14,9 @@ from rnntui.cli.common import (
 from rnntui.cli.progress import JsonLog, ProgressView
 from rnntui.errors import TrainingError
 from rnntui.files import output_target, resolved
-from rnntui.train.config import MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
+from rnntui.train.config import DEFAULT_STEPS, MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
 from rnntui.train.events import CheckpointSaved, Failed
+from rnntui.train.run import budget
 
 DEFAULT = TrainConfig()
 
@@ -34,8 +35,15 @@ def train(
     seq_len: int = typer.Option(DEFAULT.seq_len, min=1, max=MAX_SPAN, help="Truncation k: characters per chunk of truncated BPTT."),
     bptt: str = typer.Option("truncated", help="truncated (chunks of --seq-len) or full (each stream at once)."),
     batch: int = typer.Option(DEFAULT.batch, min=1, max=MAX_BATCH, help="Parallel streams per step (lowered for a small corpus)."),
-    steps: int = typer.Option(DEFAULT.steps, min=0, help="The step to reach (with --resume, counted from the start)."),
-    minutes: float = typer.Option(0.0, callback=non_negative, help="Wall-clock budget for the whole run; 0 = none."),
+    steps: Optional[int] = typer.Option(
+        None, min=0, show_default=False,
+        help=f"The step to reach (with --resume, counted from the start). Default {DEFAULT_STEPS}; "
+        "none with --minutes alone; with both, whichever comes first.",
+    ),
+    minutes: Optional[float] = typer.Option(
+        None, callback=non_negative, show_default=False,
+        help="Wall-clock minutes for this run (evaluations and checkpoints included); alone, no step cap.",
+    ),
     lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate."),
     optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
     momentum: float = typer.Option(DEFAULT.momentum, callback=non_negative, help="SGD momentum."),
@@ -45,11 +53,14 @@ def train(
     dtype: str = typer.Option(DEFAULT.dtype, help="float32 or float64."),
     seed: int = typer.Option(DEFAULT.seed, min=0, help="Fixes initialisation, dropout and samples."),
     val_frac: float = typer.Option(DEFAULT.val_frac, callback=fraction, help="Share of the text kept for validation."),
-    eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (and checkpoints)."),
+    eval_every: int = typer.Option(
+        DEFAULT.eval_every, min=1,
+        help="Steps between evaluations on a fixed validation subset (and checkpoints, at most one a minute).",
+    ),
     sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
     temperature: float = typer.Option(DEFAULT.temperature, callback=non_negative, help=TEMPERATURE_HELP),
     skip_nonfinite: bool = typer.Option(False, help="Skip a step whose loss or gradient is not finite, instead of stopping."),
-    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at each evaluation and at the end."),
+    out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at evaluations (at most once a minute) and at the end."),
     resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus)."),
     log: Optional[Path] = typer.Option(None, help="Write every event as one JSON object per line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples."),
@@ -62,16 +73,19 @@ def train(
         raise TrainingError("--bptt must be truncated or full")
     options = dict(
         corpus=corpus, cell=cell, hidden=hidden, layers=layers, embed=embed,
-        seq_len=0 if bptt == "full" else seq_len, batch=batch, steps=steps, minutes=minutes, lr=lr,
+        seq_len=0 if bptt == "full" else seq_len, batch=batch, lr=lr,
         optimizer=optimizer, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
         dtype=dtype, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
         temperature=temperature, skip_nonfinite=skip_nonfinite,
     )
+    options["steps"], options["minutes"] = budget(steps, minutes, DEFAULT_STEPS)
     if resume is not None:
         # Only what was said on the command line changes a resumed run.
         said = {k: v for k, v in options.items() if _given(ctx, k)}
         if _given(ctx, "bptt"):
             said["seq_len"] = options["seq_len"]
+        if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
+            said["steps"], said["minutes"] = options["steps"], options["minutes"]
         trainer = Trainer.resume(resume, **said)
     else:
         trainer = Trainer.from_config(TrainConfig(**options))
@@ -116,7 +130,7 @@ def train(
         raise typer.Exit(1)
     # "saved" only for a save that happened at this step; otherwise say what the file holds.
     outcome = f"checkpoint saved to {path}" if saved and saved[-1] == trainer.step else _unsaved(path, resume)
-    resume_hint = f"; resume with: rnntui train --resume {path} --steps {trainer.config.steps}" if saved else ""
+    resume_hint = f"; resume with: rnntui train --resume {path} {trainer.resume_options()}" if saved else ""
     if log_file and log_file.failure:
         error_line(f"{log_file.failure}; stopped at step {trainer.step}; {outcome}{resume_hint}")
         raise typer.Exit(1)

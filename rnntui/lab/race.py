@@ -1,10 +1,10 @@
 """The race: RNN, LSTM and GRU of about the same size, trained side by side on one memory task.
 
 Every cell sees the same batches in the same order and starts from the same
-seed, so the only difference between the curves is the cell. `race()` is a
-`Race` yields the standings after every evaluation when iterated, so a UI can
-plot them live and stop the race by no longer asking; `run_race()` drives it
-to the end.
+seed, so the only difference between the curves is the cell. A `Race` is a run
+(train/run.py): `run()` tells its listeners the standings at step 0 and after
+every evaluation, so a UI can plot them live, and takes pause, stop and
+one-step commands between steps; `run_race()` drives one to the end.
 
 Truncation k: each batch's sequences are walked in chunks of k timesteps with
 the state carried forward but the gradient cut at every chunk boundary, the way
@@ -16,16 +16,22 @@ the sequence length (the default, 0) this is full BPTT.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rnntui.data.tasks import FILLERS, Task, TaskBatch, make_task
 from rnntui.engine.model import CharRNN
-from rnntui.engine.optim import clip_by_norm, make_optimizer
+from rnntui.engine.optim import make_optimizer
 from rnntui.engine.shape import CELLS, ModelShape
+from rnntui.engine.step import train_step
+from rnntui.engine.walk import truncated_gradient
 from rnntui.errors import RnntuiError
+from rnntui.train.events import Finished
+from rnntui.train.run import Run, spent
+
+
+DEFAULT_STEPS = 1500  # a race given neither --steps nor --minutes
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,8 @@ class RaceConfig:
     span: int | None = None  # None: the task's own default
     filler: str = "noise"  # recall only: random distractors, or "constant" (one '.' repeated)
     bptt: int = 0  # truncation k; 0 = full BPTT over each sequence
-    steps: int = 1500
+    steps: int | None = DEFAULT_STEPS  # None: no step cap (a time budget alone)
+    minutes: float = 0.0  # wall-clock budget of the race; 0 = none; with steps, whichever ends first
     batch: int = 32
     params: int = 3000  # parameter budget each cell's hidden size is fitted to
     hidden: int = 0  # > 0: this hidden size for every cell instead of a budget
@@ -53,8 +60,12 @@ class RaceConfig:
 
     def validated(self) -> RaceConfig:
         for name in ("steps", "batch", "embed", "eval_every", "eval_size"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise RnntuiError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.steps is None and not self.minutes > 0:
+            raise RnntuiError("a race needs --steps, --minutes or both")
+        if self.minutes < 0:
+            raise RnntuiError(f"--minutes must not be negative, got {self.minutes}")
         if self.filler not in FILLERS:
             raise RnntuiError(f"--filler is noise or constant, got {self.filler!r}")
         if self.bptt < 0:
@@ -122,41 +133,17 @@ def make_racers(config: RaceConfig, task: Task) -> list[Racer]:
     return racers
 
 
-def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int) -> float:
-    """Leave dLoss/dparameters of the batch's mean scored loss in model.grad_flat, truncated at `bptt`; return the loss.
-
-    Chunks with nothing scored still run forward (their state carries the
-    memory) but need no backward pass: with the gradient cut at their end,
-    nothing flows back into them.
-    """
-    T = batch.inputs.shape[1]
-    k = T if bptt <= 0 else bptt
-    total = batch.scored
-    grad = np.zeros_like(model.grad_flat)
-    state, loss = None, 0.0
-    for start in range(0, T, k):
-        part = slice(start, start + k)
-        count = int(batch.mask[:, part].sum())
-        if count == 0:
-            state = model.forward(batch.inputs[:, part], state=state).state
-            continue
-        result = model.forward(batch.inputs[:, part], batch.targets[:, part], batch.mask[:, part], state=state)
-        model.backward()  # no dstate: the gradient stops at this chunk's start
-        grad += model.grad_flat * (count / total)  # the chunk's mean becomes its share of the batch's mean
-        loss += result.loss * count / total
-        state = result.state
-    model.grad_flat[...] = grad
-    return loss
+def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int):
+    """The gradient of one race step, for `train_step`: the batch's mean scored loss, cut every `bptt` steps."""
+    return lambda: truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt)
 
 
-def train_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
+def race_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
+    """One step of one cell; a non-finite step is skipped, never applied."""
     start = time.perf_counter()
-    loss = batch_gradient(racer.model, batch, bptt)
-    clip_by_norm(racer.model.grad_flat, clip)
-    if np.isfinite(loss) and np.all(np.isfinite(racer.model.grad_flat)):
-        racer.optimizer.step(racer.model.grad_flat)  # a non-finite step is skipped, never applied
+    outcome = train_step(racer.model, racer.optimizer, batch_gradient(racer.model, batch, bptt), clip=clip, check_weights=False)
     racer.seconds += time.perf_counter() - start
-    return loss
+    return outcome.loss
 
 
 def evaluate(model: CharRNN, task: Task, batch: TaskBatch, step: int) -> Score:
@@ -165,14 +152,15 @@ def evaluate(model: CharRNN, task: Task, batch: TaskBatch, step: int) -> Score:
     return Score(step, task.accuracy(result.logits, batch), result.loss)
 
 
-class Race:
-    """Every cell trained on the same batches. Iterate it for the standings at step 0 and every `eval_every` steps.
+class Race(Run):
+    """Every cell trained on the same batches; listeners get the standings at step 0 and every `eval_every` steps.
 
-    The racers' models are live: a UI may read them between standings (for the
-    gradient reach, say), and stops the race simply by no longer iterating.
+    The racers' models are live: a UI may read them between steps, inside
+    `between_steps()` (for the gradient reach, say).
     """
 
     def __init__(self, config: RaceConfig):
+        super().__init__()
         self.config = config = config.validated()
         self.task = make_task(config.task, config.span, config.filler)
         self.racers = make_racers(config, self.task)
@@ -188,7 +176,8 @@ class Race:
 
     @property
     def finished(self) -> bool:
-        return self.step >= self.config.steps
+        """The step cap is reached (a race with a time budget may end earlier, in `run`)."""
+        return self.config.steps is not None and self.step >= self.config.steps
 
     def advance(self) -> Standings | None:
         """One training step for every cell; the standings when this step is an evaluation, else None.
@@ -199,19 +188,35 @@ class Race:
         config = self.config
         batch = self.task.batch(self.train_rng, config.batch)
         for racer in self.racers:
-            train_step(racer, batch, config.bptt, config.clip)
+            race_step(racer, batch, config.bptt, config.clip)
         self.step += 1
         if self.step % config.eval_every == 0 or self.step == config.steps:
             return self.standings()
         return None
 
-    def __iter__(self) -> Iterator[Standings]:
-        if self.step == 0:
-            yield self.standings()
-        while not self.finished:
-            standings = self.advance()
+    def run(self) -> Finished:
+        """Race until the budget is spent or a stop; the standings go to the listeners as they come."""
+        if self.step == 0 and not self.racers[0].curve:
+            self.emit(self.standings())
+        started = time.monotonic()
+        while True:
+            one_step = self.handle_commands()
+            reason = "stopped" if self.stopping else None if one_step else spent(
+                self.step, self.config.steps, self.config.minutes, started)
+            if reason:
+                break
+            with self.stepping():
+                standings = self.advance()
             if standings is not None:
-                yield standings
+                self.emit(standings)
+            if one_step:
+                self.paused = True
+        if reason == "time" and self.racers[0].curve[-1].step != self.step:
+            with self.stepping():
+                self.emit(self.standings())  # the curves end where the time ran out
+        finished = Finished(self.step, reason)
+        self.emit(finished)
+        return finished
 
     def results(self) -> list[CellResult]:
         return [
@@ -244,7 +249,7 @@ class CellResult:
 def run_race(config: RaceConfig, on_standings=None) -> Race:
     """Run a race to its end; `on_standings` (if given) sees every evaluation as it happens."""
     race = Race(config)
-    for standings in race:
-        if on_standings is not None:
-            on_standings(standings)
+    if on_standings is not None:
+        race.listeners.append(lambda event: on_standings(event) if isinstance(event, Standings) else None)
+    race.run()
     return race

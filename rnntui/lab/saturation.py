@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnntui.engine.model import CharRNN
+from rnntui.engine.walk import walk
 
 # The sigmoid gates of each cell, by the names of the engine's trace.
 GATES = {"rnn": (), "lstm": ("i", "f", "o"), "gru": ("r", "z")}
@@ -44,10 +45,7 @@ def gate_saturation(model: CharRNN, ids: np.ndarray, low: float = LOW, high: flo
     H, layers = model.shape.hidden_size, model.shape.num_layers
     left = {(k, g): np.zeros(H) for k in range(layers) for g in gates}
     right = {(k, g): np.zeros(H) for k in range(layers) for g in gates}
-    state = None
-    for start in range(0, ids.shape[1], chunk):
-        result = model.forward(ids[:, start:start + chunk], state=state, trace=bool(gates))
-        state = result.state
+    for _, result in walk(model, ids, k=chunk, trace=bool(gates)):
         for k, quantities in enumerate(result.trace or []):
             for g in gates:
                 values = quantities[g]  # [B, T, H]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Callable, NoReturn
@@ -221,7 +222,11 @@ def _check_config(fail: Fail, ckpt) -> dict:
     return config
 
 
-def _check_type(fail: Fail, name: str, value, kind: type) -> None:
+def _check_type(fail: Fail, name: str, value, kind) -> None:
+    if isinstance(kind, types.UnionType):  # an optional field: None, or its one other type
+        if value is None and type(None) in kind.__args__:
+            return
+        kind = next(k for k in kind.__args__ if k is not type(None))
     if kind is bool:
         ok = isinstance(value, bool)
     elif kind is int:
@@ -288,11 +293,21 @@ def _check_history(fail: Fail, history) -> None:
     if not isinstance(history, dict):
         fail(f"train_state.history must be an object, got {_shown(history)}")
     for key in ("train", "val"):
-        points = history.get(key, [])
-        if not isinstance(points, list) or not all(
-            isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], int) and number(p[1]) for p in points
+        series = history.get(key, [])
+        if isinstance(series, list):  # written before buckets: (step, loss) points
+            if not all(isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], int) and number(p[1]) for p in series):
+                fail(f"train_state.history.{key} must be a list of [step, loss] pairs")
+            continue
+        buckets = series.get("buckets") if isinstance(series, dict) else None
+        width = series.get("width") if isinstance(series, dict) else None
+        if not (isinstance(width, int) and not isinstance(width, bool) and width >= 1):
+            fail(f"train_state.history.{key}.width must be a positive integer")
+        # A bucket: [last step, weighted sum, lowest, highest, weight].
+        if not isinstance(buckets, list) or not all(
+            isinstance(b, list) and len(b) == 5 and isinstance(b[0], int) and all(number(v) for v in b[1:]) and b[4] > 0
+            for b in buckets
         ):
-            fail(f"train_state.history.{key} must be a list of [step, loss] pairs")
+            fail(f"train_state.history.{key}.buckets must be a list of [step, sum, low, high, weight]")
     for key in ("average", "weight"):
         if key in history and not number(history[key]):
             fail(f"train_state.history.{key} must be a number, got {_shown(history[key])}")

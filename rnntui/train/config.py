@@ -28,6 +28,8 @@ LARGEST = {
 SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
 # Fields that fix which characters each step reads: an exact resume may not change them either.
 DATA_WALK_FIELDS = ("corpus", "seq_len", "batch", "val_frac", "seed")
+# The step cap of a run given neither --steps nor --minutes.
+DEFAULT_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,8 @@ class TrainConfig:
     embed: int = 32
     seq_len: int = 64  # truncation k; 0 means full BPTT over each whole stream
     batch: int = 32
-    steps: int = 1000  # the step to reach
-    minutes: float = 0.0  # wall-clock budget of the whole run; 0 = none
+    steps: int | None = DEFAULT_STEPS  # the step to reach; None = no step cap (a time budget alone)
+    minutes: float = 0.0  # wall-clock budget of this run; 0 = none; with steps, whichever ends first
     lr: float = 2e-3
     optimizer: str = "adam"
     momentum: float = 0.9  # SGD only
@@ -51,8 +53,8 @@ class TrainConfig:
     dtype: str = "float32"
     seed: int = 0
     val_frac: float = 0.1
-    eval_every: int = 100
-    eval_chars: int = 20_000  # validation characters scored per evaluation
+    eval_every: int = 500  # with the subset below, about 2% of a run at the defaults (benchmarks/overhead.py)
+    eval_chars: int = 40_000  # validation predictions each evaluation scores: a fixed, seeded subset (validation.py)
     sample_every: int = 200
     sample_length: int = 200
     temperature: float = 0.8
@@ -75,10 +77,10 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 problems.append(f"--{name.replace('_', '-')} must be at least 1")
         for name, largest in LARGEST.items():
-            if getattr(self, name) > largest:
+            if (getattr(self, name) or 0) > largest:
                 problems.append(f"--{name.replace('_', '-')} must be at most {largest}")
         for name in ("seq_len", "steps", "sample_length", "seed"):
-            if getattr(self, name) < 0:
+            if (getattr(self, name) or 0) < 0:
                 problems.append(f"--{name.replace('_', '-')} must not be negative")
         for name in ("minutes", "clip", "clip_value", "temperature"):
             if getattr(self, name) < 0:

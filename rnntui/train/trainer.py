@@ -1,24 +1,27 @@
 """The training loop: steps, evaluations, samples and checkpoints, told to listeners as events.
 
-One trainer serves every front end. It never imports a UI; it calls each
-listener with an event, and between steps it takes commands (pause, resume,
-stop, step once, change the learning rate or the sampling temperature) from a
-thread-safe queue, so a UI thread can steer a training thread.
+One trainer serves the playground and `rnntui train`. It is a run (run.py):
+it never imports a UI, tells its listeners events, and between steps takes
+commands (pause, resume, stop, step once, change the learning rate, the clip
+or the sampling temperature) from a thread-safe queue, so a UI thread can
+steer a training thread. Each step is the engine's `train_step`.
 
 Everything that decides the next step (weights, optimizer slots, carried
 state, data cursor, dropout RNG) is in the checkpoint, so a resumed run takes
 exactly the steps the uninterrupted run would have taken.
+
+The work between steps stays a small share of a run whatever the corpus
+size: an evaluation reads a fixed, seeded subset of the validation split
+(validation.py), the whole split is read once, when the run ends; and a
+checkpoint is written at an evaluation only when `SAVE_SECONDS` have passed
+since the last one, and always at the end.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import queue
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,17 +30,18 @@ from rnntui.data.batches import Streams, fit_batch, split
 from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
-from rnntui.engine.optim import all_finite, clip_by_norm, clip_by_value, make_optimizer
+from rnntui.engine.optim import all_finite, make_optimizer
 from rnntui.engine.shape import ModelShape, require_memory
+from rnntui.engine.step import chunk_gradient, train_step
 from rnntui.errors import TrainingError
 from rnntui.train.checkpoint import Checkpoint, save_checkpoint
 from rnntui.train.checkpoint_schema import check_walk, load_resumable
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
-from rnntui.train.events import CheckpointSaved, EvalDone, Event, Failed, Finished, SampleReady, StepDone
+from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
+from rnntui.train.run import Run, spent
 from rnntui.train.sampling import generate
-
-Listener = Callable[[Event], None]
+from rnntui.train.validation import split_loss, subset
 
 
 def _as_option(name: str, value) -> str:
@@ -51,14 +55,18 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class Trainer:
+class Trainer(Run):
+    SAVE_SECONDS = 60.0  # at most one checkpoint a minute at evaluations; the end of a run always writes one
+
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None):
+        super().__init__()
         self.config = config.validated()
         self.text = text
         self.corpus_sha256 = text_digest(text)
         self.vocab = Vocabulary(checkpoint.vocab) if checkpoint else Vocabulary.from_text(text)
         ids = self.vocab.encode(text)
         train_ids, self.val_ids = split(ids, config.val_frac)
+        self.val_subset = subset(self.val_ids, config.eval_chars, config.seed)
         self.batch = fit_batch(len(train_ids), config.batch, config.seq_len)
         self.streams = Streams(train_ids, self.batch, config.seq_len)
 
@@ -76,15 +84,9 @@ class Trainer:
         self.history = History()
         self.temperature = config.temperature
         self.checkpoint_path: Path | None = None
-        self.listeners: list[Listener] = []
-        self.commands: queue.SimpleQueue = queue.SimpleQueue()
-        self.paused = False
-        self._stop = False
-        # Another thread (a UI saving or copying the weights) waits out a step through these:
-        # `_busy` is held for a whole step or evaluation, `_turnstile` by a thread waiting for
-        # its turn, so a tight training loop cannot starve it.
-        self._busy = threading.RLock()
-        self._turnstile = threading.Lock()
+        self.started: float | None = None  # time.monotonic() when run() began
+        self._saved_step: int | None = None  # of the checkpoint this run wrote last
+        self._saved_at = 0.0
         if checkpoint:
             self._restore(checkpoint)
 
@@ -160,12 +162,6 @@ class Trainer:
         save_checkpoint(path, self.to_checkpoint())
         self.emit(CheckpointSaved(self.step, str(path)))
 
-    @contextlib.contextmanager
-    def between_steps(self):
-        """Hold the trainer still: no step or evaluation runs inside this block."""
-        with self._turnstile, self._busy:
-            yield
-
     def snapshot(self) -> CharRNN:
         """A copy of the current model that another thread may run while training goes on."""
         copy = CharRNN(self.model.shape, dtype=self.model.dtype)
@@ -173,83 +169,43 @@ class Trainer:
             copy.flat[...] = self.model.flat
         return copy
 
-    # ----- events and commands ----------------------------------------------------------
+    # ----- commands ---------------------------------------------------------------------
 
-    def emit(self, event: Event) -> None:
-        for listener in self.listeners:
-            listener(event)
-
-    def send(self, command: str, value=None) -> None:
-        """Thread-safe: 'pause', 'resume', 'stop', 'step', 'lr', 'temperature', 'clip'."""
-        self.commands.put((command, value))
-
-    def request_stop(self) -> None:
-        """Safe from a signal handler: the run ends after the current step."""
-        self._stop = True
-
-    def _handle_commands(self) -> bool:
-        """Apply waiting commands; while paused, wait for them. True when one step is asked for."""
-        while True:
-            if not self.paused and self.commands.empty():  # the common case, without an exception
-                return False
-            try:
-                command, value = self.commands.get(timeout=0.05) if self.paused and not self._stop else self.commands.get_nowait()
-            except queue.Empty:
-                if self.paused and not self._stop:
-                    continue
-                return False
-            if command == "pause":
-                self.paused = True
-            elif command == "resume":
-                self.paused = False
-            elif command == "stop":
-                self._stop = True
-            elif command == "step":
-                return True
-            elif command == "lr":
-                self.optimizer.lr = float(value)
-                self.config = self.config.with_changes(lr=float(value))
-            elif command == "clip":
-                self.config = self.config.with_changes(clip=float(value))
-            elif command == "temperature":
-                self.temperature = float(value)
-                self.config = self.config.with_changes(temperature=float(value))
+    def apply(self, command: str, value) -> None:
+        """The trainer's own commands, sent from another thread: 'lr', 'clip', 'temperature'."""
+        if command == "lr":
+            self.optimizer.lr = float(value)
+            self.config = self.config.with_changes(lr=float(value))
+        elif command == "clip":
+            self.config = self.config.with_changes(clip=float(value))
+        elif command == "temperature":
+            self.temperature = float(value)
+            self.config = self.config.with_changes(temperature=float(value))
+        else:
+            super().apply(command, value)
 
     # ----- the loop ---------------------------------------------------------------------
 
     def train_step(self) -> StepDone:
-        with self._turnstile:  # wait here while another thread has asked for a turn
-            pass
-        with self._busy:
+        with self.stepping():
             return self._train_step()
 
     def _train_step(self) -> StepDone:
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
-        # Overflow is caught below as a non-finite loss or gradient, with one clear message,
-        # instead of numpy's warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = model.forward(inputs, targets, state=self.state, dropout=cfg.dropout, rng=self.rng)
-            model.backward()
-            norm = clip_by_norm(model.grad_flat, cfg.clip)
-            if cfg.clip_value:
-                clip_by_value(model.grad_flat, cfg.clip_value)
-            finite = math.isfinite(result.loss) and math.isfinite(norm)
-            if not finite and not cfg.skip_nonfinite:
-                raise TrainingError(
-                    f"the loss or gradient became non-finite at step {self.step + 1} (loss {result.loss}, "
-                    f"gradient norm {norm}); lower --lr or --clip, or pass --skip-nonfinite"
-                )
-            if finite:
-                self.optimizer.step(model.grad_flat)
-                if not all_finite(model.flat):
-                    # Not skippable: the weights themselves are lost. The last checkpoint is not.
-                    raise TrainingError(
-                        f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip"
-                    )
-        if finite:
-            self.state = result.state
+        gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+        outcome = train_step(model, self.optimizer, gradient, clip=cfg.clip, clip_value=cfg.clip_value)
+        if not outcome.applied and not cfg.skip_nonfinite:
+            raise TrainingError(
+                f"the loss or gradient became non-finite at step {self.step + 1} (loss {outcome.loss}, "
+                f"gradient norm {outcome.grad_norm}); lower --lr or --clip, or pass --skip-nonfinite"
+            )
+        if not outcome.weights_finite:
+            # Not skippable: the weights themselves are lost. The last checkpoint is not.
+            raise TrainingError(f"the weights became non-finite at step {self.step + 1}; lower --lr or --clip")
+        if outcome.applied:
+            self.state = outcome.result.state
         else:
             self.state = model.zero_state(self.batch)  # a non-finite state would poison every later step
         self.step += 1
@@ -260,28 +216,19 @@ class Trainer:
             self.state = model.zero_state(self.batch)
         seconds = time.perf_counter() - start
         self.elapsed += seconds
-        if finite:
-            self.history.add_train(self.step, result.loss)
+        if outcome.applied:
+            self.history.add_train(self.step, outcome.loss)
         return StepDone(
-            step=self.step, loss=result.loss, chars_per_sec=inputs.size / max(seconds, 1e-9),
-            epoch=self.epoch, grad_norm=norm, lr=self.optimizer.lr, skipped=not finite,
+            step=self.step, loss=outcome.loss, chars_per_sec=inputs.size / max(seconds, 1e-9),
+            epoch=self.epoch, grad_norm=outcome.grad_norm, lr=self.optimizer.lr, skipped=not outcome.applied,
         )
 
-    def validation_loss(self) -> float | None:
-        """Mean loss over the first `eval_chars` of the validation text, read as streams."""
-        ids = self.val_ids[: self.config.eval_chars + 1]
-        if len(ids) < 2:
+    def validation_loss(self, full: bool = False) -> float | None:
+        """Mean loss over the fixed validation subset, or over the whole split (validation.py)."""
+        if len(self.val_ids) < 2:
             return None
-        batch = max(1, min(self.batch, (len(ids) - 1) // max(self.config.seq_len, 16)))
-        streams = Streams(ids, batch, max(self.config.seq_len, 64) if self.config.seq_len else 0)
-        state, total, count = None, 0.0, 0
-        for j in range(streams.chunks):
-            inputs, targets = streams.chunk(j)
-            result = self.model.forward(inputs, targets, state=state)
-            state = result.state
-            total += result.loss * result.count
-            count += result.count
-        return total / count
+        spans = None if full else self.val_subset
+        return split_loss(self.model, self.val_ids, batch=self.batch, seq_len=self.config.seq_len, spans=spans)[0]
 
     def sample(self, prompt: str = "", length: int | None = None, temperature: float | None = None) -> SampleReady:
         """A sample from the current model; its randomness depends only on the seed and the step."""
@@ -293,46 +240,56 @@ class Trainer:
             self.step, "".join(c for c, _ in pairs), temperature, tuple(p for _, p in pairs)
         )
 
-    def evaluate_now(self) -> None:
-        with self._busy:
-            self._evaluate()
+    def evaluate_now(self, full: bool = False) -> None:
+        with self.stepping():
+            val = self.validation_loss(full)
+            if val is not None:
+                self.history.add_val(self.step, val)
+                self.emit(EvalDone(self.step, val, self.history.smoothed, full))
 
-    def _evaluate(self) -> None:
-        val = self.validation_loss()
-        if val is not None:
-            self.history.add_val(self.step, val)
-            self.emit(EvalDone(self.step, val, self.history.smoothed))
-        if self.checkpoint_path is not None:
-            self.save(self.checkpoint_path)
+    def _checkpoint(self) -> None:
+        self.save(self.checkpoint_path)
+        self._saved_step, self._saved_at = self.step, time.monotonic()
 
     def run(self) -> Finished:
-        """Train until the step target, the time budget, or a stop; then save and say why it ended."""
+        """Train until the budget is spent or a stop; then evaluate on the whole split, save, and say why it ended."""
         cfg = self.config
-        start = time.monotonic()
-        reason = "steps"
+        self.started = self._saved_at = time.monotonic()
+        first = self.step
         while True:
-            one_step = self._handle_commands()
-            if self._stop:
-                reason = "stopped"
-                break
-            if self.step >= cfg.steps and not one_step:
-                break
-            if cfg.minutes and time.monotonic() - start >= cfg.minutes * 60:
-                reason = "time"
+            one_step = self.handle_commands()
+            reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
+            if reason:
                 break
             try:
                 self.emit(self.train_step())
             except TrainingError as error:
                 self.emit(Failed(self.step, str(error)))
                 return Finished(self.step, "failed")
-            if self.step % cfg.eval_every == 0:
+            # The last step's evaluation is the whole split's, below.
+            if self.step % cfg.eval_every == 0 and self.step != cfg.steps:
                 self.evaluate_now()
+                if self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
+                    self._checkpoint()
             if cfg.sample_every and self.step % cfg.sample_every == 0:
                 self.emit(self.sample())
             if one_step:
                 self.paused = True
-        if self.checkpoint_path is not None and self.step % cfg.eval_every != 0:
-            self.save(self.checkpoint_path)
+        if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
+            self.evaluate_now(full=True)
+        # A run that trained nothing writes nothing: the file it would write holds no new step.
+        if self.checkpoint_path is not None and self.step > first and self._saved_step != self.step:
+            self._checkpoint()
         finished = Finished(self.step, reason)
         self.emit(finished)
         return finished
+
+    def resume_options(self) -> str:
+        """The budget that goes on from here: the same step target, the minutes this run had left."""
+        cfg, options = self.config, []
+        if cfg.steps is not None:
+            options.append(f"--steps {cfg.steps}")
+        if cfg.minutes:
+            used = (time.monotonic() - self.started) / 60 if self.started is not None else 0.0
+            options.append(f"--minutes {max(math.ceil((cfg.minutes - used) * 10) / 10, 0.1):g}")
+        return " ".join(options)
