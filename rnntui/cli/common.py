@@ -103,16 +103,6 @@ def _line(text: str) -> None:
         sys.stderr.flush()
 
 
-def corpus_file(corpus: str | None) -> Path | None:
-    """The corpus as a file the command reads, when it is one (a named corpus is not the user's file)."""
-    if corpus is None:
-        return None
-    from rnntui.data.corpus import corpus_names
-
-    candidate = Path(corpus).expanduser()
-    return candidate if candidate.is_file() and corpus not in corpus_names() else None
-
-
 # Integer ranges are Typer's min/max, declared with each option (the bounds: train/config.py).
 TEMPERATURE_HELP = "Sampling temperature: 0 (or anything below 1e-6) is greedy; below 1 is safer, above 1 wilder."
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, corpus_file
+from rnntui.cli.common import app
 from rnntui.cli.progress import working
 
 
@@ -24,7 +24,7 @@ def evaluate(
     grads: Optional[Path] = typer.Option(None, help="Also write dLoss/dtensor for every model tensor to this .safetensors file."),
 ) -> None:
     """Mean loss (nats and bits per character) from a zero state, in the checkpoint's dtype."""
-    from rnntui.data.corpus import load_corpus, read_text_file
+    from rnntui.data.corpus import corpus_file, load_corpus, read_text_file
     from rnntui.errors import RnntuiError
     from rnntui.files import output_target, write_atomically
     from rnntui.train.evaluate import text_gradient, text_loss

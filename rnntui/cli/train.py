@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import (
-    TEMPERATURE_HELP, app, corpus_file, error_line, fraction, non_negative, note_line, positive,
+    TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
 )
 from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Dtype, Optimizer
 from rnntui.cli.progress import JsonLog, ProgressView
@@ -69,6 +69,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples.", rich_help_panel=OUTPUT),
 ) -> None:
     """Train a model headless, with checkpoints, and stop safely on Ctrl-C."""
+    from rnntui.data.corpus import corpus_file
     from rnntui.train.trainer import Trainer
 
     options = dict(

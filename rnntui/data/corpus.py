@@ -145,6 +145,19 @@ def _bundled_dir():
         return Path(__file__).resolve().parents[2] / "corpora"
 
 
+def corpus_file(name_or_path: str | None) -> Path | None:
+    """The file a corpus is read from, when it is the user's file rather than a named corpus.
+
+    An output must never be this file (writing a checkpoint over the text it learns from)."""
+    if name_or_path is None or name_or_path in corpus_names():
+        return None
+    path = Path(name_or_path).expanduser()
+    try:
+        return path if path.is_file() else None
+    except (OSError, ValueError):  # e.g. a NUL in the name
+        return None
+
+
 def _looks_like_path(name: str) -> bool:
     if os.sep in name or (os.altsep and os.altsep in name):
         return True

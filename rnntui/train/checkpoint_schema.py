@@ -30,6 +30,7 @@ import numpy as np
 from rnntui.engine.optim import OPTIMIZERS, all_finite, make_optimizer
 from rnntui.engine.shape import CELLS, ModelShape
 from rnntui.errors import CheckpointError, TrainingError
+from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 
 FORMAT = "rnntui/1"
 TRAIN_PREFIX = "train."
@@ -154,7 +155,7 @@ def _check_tensors(fail: Fail, shape: ModelShape, header: dict) -> str:
 
 def load_usable(path: str | Path):
     """A checkpoint whose model a command may run: sample, eval, the lab."""
-    from rnntui.train.checkpoint import load_checkpoint
+    from rnntui.train.checkpoint import load_checkpoint  # which reads through this module's check_header
 
     ckpt = load_checkpoint(path)
     check_contents(ckpt, str(path))
@@ -195,17 +196,9 @@ def _non_finite(array: np.ndarray) -> str:
     return f"{bad.size} non-finite value{'s' if bad.size > 1 else ''} (the first is {bad.flat[0]})"
 
 
-def _config_types() -> dict[str, type]:
-    from rnntui.train.config import TrainConfig
-
-    return typing.get_type_hints(TrainConfig)
-
-
 def _check_config(fail: Fail, ckpt) -> dict:
-    """Each known field well typed and agreeing with the tensors; in a resumable file, every field."""
-    from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
-
-    config, types = ckpt.config, _config_types()
+    """Each known field well typed and agreeing with the tensors; in a resumable file, in range too."""
+    config, types = ckpt.config, typing.get_type_hints(TrainConfig)
     if ckpt.train_state is not None:
         # What decides the next step exactly must be there; a setting added to rnntui after the file
         # was written takes its default, as a training option left unsaid on resume does.
