@@ -45,6 +45,9 @@ def train(
     eval_every: int = typer.Option(DEFAULT.eval_every, min=1, help="Steps between evaluations (and checkpoints)."),
     sample_every: int = typer.Option(DEFAULT.sample_every, min=1, help="Steps between printed samples."),
     temperature: float = typer.Option(DEFAULT.temperature, min=0, help="Sampling temperature for printed samples."),
+    workers: Optional[int] = typer.Option(
+        None, min=1, help="Processes sharing each step, each a shard of the streams. Default: one per core, "
+        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count."),
     skip_nonfinite: bool = typer.Option(False, help="Skip a step whose loss or gradient is not finite, instead of stopping."),
     out: Optional[Path] = typer.Option(None, help="Checkpoint path, written at each evaluation and at the end."),
     resume: Optional[Path] = typer.Option(None, help="Continue from this checkpoint (its shape, vocabulary and corpus)."),
@@ -69,9 +72,21 @@ def train(
             said = {k: v for k, v in options.items() if _given(ctx, k)}
             if _given(ctx, "bptt"):
                 said["seq_len"] = options["seq_len"]
-            trainer = Trainer.resume(resume, **said)
+            trainer = Trainer.resume(resume, workers=workers, **said)
+            if trainer.workers != trainer.resumed_from_workers:
+                typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
+                           f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit",
+                           err=True)
         else:
-            trainer = Trainer.from_config(TrainConfig(**options))
+            trainer = Trainer.from_config(TrainConfig(**options), workers=workers)
+        try:
+            _train(trainer, out, resume, log, quiet)
+        finally:
+            trainer.close()  # no worker process outlives the command, however it ends
+
+
+def _train(trainer, out: Optional[Path], resume: Optional[Path], log: Optional[Path], quiet: bool) -> None:
+    with fail_cleanly():
         trainer.checkpoint_path = out or resume or Path(f"{Path(trainer.config.corpus).stem}-{trainer.config.cell}.safetensors")
         if trainer.batch < trainer.config.batch:
             typer.echo(f"note: the corpus is small; batch lowered from {trainer.config.batch} to {trainer.batch}", err=True)
