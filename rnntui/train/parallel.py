@@ -197,6 +197,9 @@ class ShardPool:
         self.processes: list = []
         self.conns: list = []
         self.closed = False
+        from threadpoolctl import ThreadpoolController
+
+        self._blas = ThreadpoolController().select(user_api="blas")
         try:
             context = _context()
             for index in range(workers):
@@ -219,6 +222,13 @@ class ShardPool:
     @property
     def pids(self) -> list[int]:
         return [process.pid for process in self.processes]
+
+    @contextlib.contextmanager
+    def one_blas_thread(self):
+        """Around a step in the parent: its BLAS calls (the gradient's norm, the finiteness check)
+        run on one thread, so no BLAS thread of the parent spins on a core a worker needs."""
+        with self._blas.limit(limits=1):
+            yield
 
     def adopt(self, model: CharRNN) -> CharRNN:
         """The same model with its weights moved into the shared block: update it, and the workers see it."""

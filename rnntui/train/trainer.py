@@ -15,6 +15,7 @@ shard of the batch (parallel.py); the step is otherwise the same.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from pathlib import Path
@@ -207,7 +208,7 @@ class Trainer(Run):
     # ----- the loop ---------------------------------------------------------------------
 
     def train_step(self) -> StepDone:
-        with self.stepping():
+        with self.stepping(), self.pool.one_blas_thread() if self.pool else contextlib.nullcontext():
             return self._train_step()
 
     def _train_step(self) -> StepDone:
