@@ -99,7 +99,7 @@ def test_a_resume_with_the_same_count_is_bit_exact(tmp_path):
         straight.close()
         halves.close()
     assert load_checkpoint(halves.checkpoint_path).train_state["workers"] == 2
-    resumed = Trainer.resume(halves.checkpoint_path, steps=8)  # no count given: the checkpoint's
+    resumed = Trainer.resume(halves.checkpoint_path, workers=None, steps=8)  # the checkpoint's count
     try:
         assert resumed.workers == 2
         resumed.run()
@@ -146,9 +146,17 @@ def test_more_workers_than_streams_is_refused():
         Trainer.from_config(SMALL, workers=8)
 
 
-def test_the_playground_default_is_one_process():
+def test_the_playground_default_is_one_process_even_from_a_checkpoint_of_two(tmp_path):
     trainer = Trainer.from_config(SMALL.with_changes(batch=32))
     assert trainer.workers == 1 and trainer.pool is None
+    two = Trainer.from_config(SMALL.with_changes(steps=1), workers=2)
+    two.checkpoint_path = tmp_path / "two.safetensors"
+    try:
+        two.run()
+    finally:
+        two.close()
+    resumed = Trainer.resume(two.checkpoint_path)  # as the playground resumes: no count given
+    assert resumed.workers == 1 and resumed.pool is None
 
 
 def test_the_count_is_in_the_checkpoints_train_state_as_json(tmp_path):

@@ -136,6 +136,18 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_last_checkpoint(tmp_
     assert_all_gone(processes)
 
 
+def test_a_resume_keeps_the_recorded_count_and_says_when_told_another(tmp_path):
+    path = tmp_path / "m.safetensors"
+    assert run(*ARGS, "--steps", "3", "--out", path).exit_code == 0
+    kept = run("train", "--resume", path, "--steps", "4", "-q")
+    assert kept.exit_code == 0 and "note" not in kept.stderr, kept.stderr
+    changed = run("train", "--resume", path, "--steps", "5", "--workers", "1", "-q")
+    assert changed.exit_code == 0, changed.stderr
+    assert changed.stderr.strip() == (f"note: resuming with 1 worker(s) where {path} was trained with 2: "
+                                      "the same run to float rounding, not to the last bit")
+    assert load_checkpoint(path).train_state["workers"] == 1
+
+
 def test_workers_is_in_the_help_and_a_bad_count_is_one_line(tmp_path):
     assert "--workers" in run("train", "--help").stdout
     result = run("train", "--corpus", "fables", "--batch", "4", "--workers", "5", "--steps", "1",

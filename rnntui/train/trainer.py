@@ -102,16 +102,17 @@ class Trainer(Run):
 
     @classmethod
     def from_config(cls, config: TrainConfig, workers: int | None = 1) -> Trainer:
+        """`workers` None: `rnntui train`'s default, from the batch and the cores."""
         config = config.validated()
         return cls(config, load_corpus(config.corpus).text, workers=workers)
 
     @classmethod
-    def resume(cls, path: str | Path, workers: int | None = None, **changes) -> Trainer:
+    def resume(cls, path: str | Path, workers: int | None = 1, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change.
 
-        `workers` None keeps the checkpoint's count, which resumes bit for bit. Another count
-        goes on from the same weights, optimizer and carried state, equal to float rounding
-        (and with other dropout masks), not to the last bit.
+        `workers` None: `rnntui train`'s default, the checkpoint's count, which resumes bit for
+        bit. Another count goes on from the same weights, optimizer and carried state, equal
+        to float rounding (and with other dropout masks), not to the last bit.
         """
         ckpt = load_checkpoint(path)
         if ckpt.train_state is None:
