@@ -426,13 +426,13 @@ def main() -> None:
     print(f"# {blas_info()}; torch {'installed' if has_torch else 'absent'}; threads {args.threads}; "
           f"{os.cpu_count()} cpus; {rounds} round(s)", flush=True)
 
-    # results[(name, config, cell)] -> list over rounds of median chars/s
     if args.workers:
         if not has_torch or not CORPUS.exists():
             raise SystemExit("--workers compares with PyTorch on tiny-shakespeare: both must be present")
         workers_table(args, base)
         return
 
+    # results[(name, config, cell)] -> list over rounds of median chars/s
     results: dict[tuple, list] = {}
     rss: dict[tuple, float] = {}
 

@@ -5,6 +5,7 @@ it to train, records every process below it from /proc, ends it one way or anoth
 then checks that none of those processes is left and the checkpoint is whole.
 """
 
+import json
 import os
 import resource
 import signal
@@ -115,24 +116,26 @@ def test_a_killed_parent_leaves_no_worker_and_a_whole_checkpoint(tmp_path):
 
 @pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="needs Linux's prlimit")
 def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_last_checkpoint(tmp_path):
-    path = tmp_path / "run.safetensors"
+    path, log = tmp_path / "run.safetensors", tmp_path / "log.jsonl"
     first = run(*ARGS, "--steps", "5", "--out", path)
     assert first.exit_code == 0, first.stderr
-    before = path.read_bytes()
-
-    child = spawn("train", "--resume", path, "--steps", "1000000", "-q", cwd=tmp_path, start_new_session=True)
+    size = path.stat().st_size
+    child = spawn("train", "--resume", path, "--steps", "1000000", "--log", log, "-q", cwd=tmp_path,
+                  start_new_session=True)
     workers = wait_for(lambda: workers_of(child.pid) or child.poll() is not None, "the workers")
     assert child.poll() is None, child.communicate()[1]
     processes = set(workers) | descendants(child.pid)
-    # From now on the kernel refuses any write past half the checkpoint: the next save fails partway,
+    # From now on the kernel refuses any write past half a checkpoint: the next save fails partway,
     # as on a full disk. (Python ignores SIGXFSZ, so the write fails instead of killing the process.)
-    resource.prlimit(child.pid, resource.RLIMIT_FSIZE, (len(before) // 2, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    resource.prlimit(child.pid, resource.RLIMIT_FSIZE, (size // 2, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     _, err = child.communicate(timeout=120)
     assert child.returncode == 1, err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert f"{path}: cannot write: File too large" in err
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == [path.name]  # no temporary file left behind
+    # The last checkpoint the run reported saved (before the limit) is on disk, whole.
+    saved = [json.loads(line)["step"] for line in log.read_text().splitlines() if '"event": "checkpoint"' in line]
+    assert load_checkpoint(path).train_state["step"] == (saved[-1] if saved else 5)
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name, log.name])  # no temporary file left behind
     assert_all_gone(processes)
 
 
