@@ -2,7 +2,7 @@
 
     python benchmarks/speed.py [--quick] [--cells lstm gru rnn] [--configs a b c d]
                                [--threads 2] [--rounds 3] [--no-trainer] [--no-cli] [--no-vocab]
-                               [--only-trainer]
+                               [--only-trainer] [--workers N]
 
 Every measurement runs in its own child process (two BLAS thread pools in one
 process stall each other on a small machine), and the children of one round
@@ -305,7 +305,7 @@ def run_child(job: dict, threads: int) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_cli(cell: str, cfg: dict, steps: int, threads: int) -> float:
+def run_cli(cell: str, cfg: dict, steps: int, threads: int, workers: int | None = None) -> float:
     """`rnntui train` as a user runs it: the median chars_per_sec of its JSON log."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "log.jsonl"
@@ -314,7 +314,7 @@ def run_cli(cell: str, cfg: dict, steps: int, threads: int) -> float:
             "--hidden", str(cfg["hidden"]), "--layers", str(cfg["layers"]), "--embed", str(EMBED),
             "--batch", str(cfg["batch"]), "--seq-len", str(cfg["seq"]), "--steps", str(steps),
             "--eval-every", str(10**6), "--sample-every", str(10**6), "--out", str(Path(tmp) / "m.safetensors"),
-            "--log", str(log), "--quiet",
+            "--log", str(log), "--quiet", *(["--workers", str(workers)] if workers else []),
         ]
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
         proc = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -371,6 +371,35 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 
+def workers_table(args, base: dict) -> None:
+    """`rnntui train --workers N` (and --workers 1) against PyTorch, all three in each round, back to back.
+
+    The CLI's rate is its log's median chars_per_sec: each step's own timer, the messages to
+    the workers and the sum of their gradients included, evaluations and samples not.
+    """
+    rounds = args.rounds or 3
+    ratios: dict[tuple, list] = {}
+    print(f"\n## `rnntui train --workers {args.workers}` against PyTorch ({args.threads} threads), float32\n")
+    for r in range(rounds):
+        for config in args.configs:
+            c = CONFIGS[config]
+            steps = 30 if args.quick else min(400, max(20, int(3 * 60_000 / (c["batch"] * c["seq"]))))
+            for cell in args.cells:
+                torch = med(run_child(dict(base, kind="torch", config=config, cell=cell, dtype="float32"),
+                                      args.threads)["rates"])
+                many = run_cli(cell, c, steps, args.threads, workers=args.workers)
+                one = run_cli(cell, c, steps, args.threads, workers=1)
+                ratios.setdefault((config, cell), []).append((many / torch, one / torch, many))
+                print(f"round {r + 1} ({config}, {cell}): torch {torch:,.0f}, workers {many:,.0f}, one process "
+                      f"{one:,.0f}: {many / torch:.2f}x, {one / torch:.2f}x", flush=True)
+    print(f"\n| config | cell | workers={args.workers} chars/s | / PyTorch (per round) | one process / PyTorch |")
+    print("| --- | --- | ---: | --- | ---: |")
+    for (config, cell), rows in ratios.items():
+        each = ", ".join(f"{m:.2f}" for m, _, _ in rows)
+        print(f"| ({config}) | {cell} | {med([x for _, _, x in rows]):,.0f} | {med([m for m, _, _ in rows]):.2f}x "
+              f"({each}) | {med([o for _, o, _ in rows]):.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short windows, one round")
@@ -383,6 +412,7 @@ def main() -> None:
     parser.add_argument("--no-cli", action="store_true")
     parser.add_argument("--no-vocab", action="store_true")
     parser.add_argument("--only-trainer", action="store_true", help="just the trainer table")
+    parser.add_argument("--workers", type=int, help="only `rnntui train --workers N` against PyTorch")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -395,6 +425,12 @@ def main() -> None:
     base = dict(seconds=seconds, windows=windows, threads=args.threads)
     print(f"# {blas_info()}; torch {'installed' if has_torch else 'absent'}; threads {args.threads}; "
           f"{os.cpu_count()} cpus; {rounds} round(s)", flush=True)
+
+    if args.workers:
+        if not has_torch or not CORPUS.exists():
+            raise SystemExit("--workers compares with PyTorch on tiny-shakespeare: both must be present")
+        workers_table(args, base)
+        return
 
     # results[(name, config, cell)] -> list over rounds of median chars/s
     results: dict[tuple, list] = {}

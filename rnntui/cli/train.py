@@ -55,6 +55,12 @@ def train(
     momentum: float = typer.Option(DEFAULT.momentum, callback=non_negative, help="SGD momentum.", rich_help_panel=TRAINING),
     clip: float = typer.Option(DEFAULT.clip, callback=non_negative, help="Clip the gradient's global norm to this; 0 = off.", rich_help_panel=TRAINING),
     clip_value: float = typer.Option(DEFAULT.clip_value, callback=non_negative, help="Clip each gradient entry to +-this; 0 = off.", rich_help_panel=TRAINING),
+    workers: Optional[int] = typer.Option(
+        None, min=1, show_default=False,
+        help="Processes sharing each step, each a shard of the streams. Default: one per core, "
+        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count.",
+        rich_help_panel=TRAINING,
+    ),
     skip_nonfinite: bool = typer.Option(False, "--skip-nonfinite", help="Skip a step whose loss or gradient is not finite, instead of stopping.", rich_help_panel=TRAINING),
     eval_every: int = typer.Option(
         DEFAULT.eval_every, min=1,
@@ -69,7 +75,6 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or samples.", rich_help_panel=OUTPUT),
 ) -> None:
     """Train a model headless, with checkpoints, and stop safely on Ctrl-C."""
-    from rnntui.data.corpus import corpus_file
     from rnntui.train.trainer import Trainer
 
     options = dict(
@@ -87,9 +92,21 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-        trainer = Trainer.resume(resume, **said)
+        trainer = Trainer.resume(resume, workers=workers, **said)
+        if trainer.workers != trainer.resumed_from_workers:
+            typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
+                       f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
     else:
-        trainer = Trainer.from_config(TrainConfig(**options))
+        trainer = Trainer.from_config(TrainConfig(**options), workers=workers)
+    try:
+        _train(trainer, out, resume, log, quiet)
+    finally:
+        trainer.close()  # no worker process outlives the command, however it ends
+
+
+def _train(trainer, out: Optional[Path], resume: Optional[Path], log: Optional[Path], quiet: bool) -> None:
+    from rnntui.data.corpus import corpus_file
+
     path = out or resume or Path(f"{Path(trainer.config.corpus).stem}-{trainer.config.cell}.safetensors")
     # Every output is checked before step 1, not found unwritable after an hour of training.
     inputs = {"--corpus": corpus_file(trainer.config.corpus), "--resume": resume}

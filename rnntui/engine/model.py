@@ -68,15 +68,33 @@ def segment_sum(index: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
 
 
 class CharRNN:
-    def __init__(self, shape: ModelShape, dtype=np.float32, seed: int = 0, forget_bias: float | None = None):
+    def __init__(
+        self,
+        shape: ModelShape,
+        dtype=np.float32,
+        seed: int = 0,
+        forget_bias: float | None = None,
+        *,
+        buffers: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        """A model with fresh weights, or, given `buffers` (flat weights, flat gradients), one
+        that lives in those arrays as they are: processes that share one block of memory then
+        share one model, and an update made in one is seen by all."""
         self.shape = shape
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         shapes = shape.param_shapes()
         sizes = [int(np.prod(s)) for s in shapes.values()]
-        self.flat = np.zeros(sum(sizes), self.dtype)
-        self.grad_flat = np.zeros_like(self.flat)
+        if buffers is None:
+            self.flat = np.zeros(sum(sizes), self.dtype)
+            self.grad_flat = np.zeros_like(self.flat)
+        else:
+            self.flat, self.grad_flat = buffers
+            for buffer in buffers:
+                if buffer.shape != (sum(sizes),) or buffer.dtype != self.dtype:
+                    raise ValueError(f"a buffer of this model holds {sum(sizes)} {self.dtype}, "
+                                     f"not {buffer.shape} {buffer.dtype}")
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         offset = 0
@@ -87,7 +105,8 @@ class CharRNN:
         self.cells = [CELL_TYPES[shape.cell](shape.hidden_size) for _ in range(shape.num_layers)]
         self.ws = Workspace()
         self._cache: dict | None = None
-        self.initialize(seed, forget_bias)
+        if buffers is None:
+            self.initialize(seed, forget_bias)
 
     # ----- parameters -------------------------------------------------------------------
 

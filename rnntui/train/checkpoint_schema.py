@@ -263,6 +263,9 @@ def _check_train_state(fail: Fail, state: dict) -> None:
         fail(f"train_state.corpus_sha256 must be 64 hex digits, got {_shown(digest)}")
     _check_rng(fail, state["rng"])
     _check_history(fail, state["history"])
+    workers = state.get("workers", 1)  # written since runs could use worker processes; absent means one
+    if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
+        fail(f"train_state.workers must be a positive integer, got {_shown(workers)}")
 
 
 def _check_rng(fail: Fail, rng) -> None:

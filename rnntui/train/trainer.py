@@ -7,8 +7,10 @@ or the sampling temperature) from a thread-safe queue, so a UI thread can
 steer a training thread. Each step is the engine's `train_step`.
 
 Everything that decides the next step (weights, optimizer slots, carried
-state, data cursor, dropout RNG) is in the checkpoint, so a resumed run takes
-exactly the steps the uninterrupted run would have taken.
+state, data cursor, dropout RNG, the worker count) is in the checkpoint, so a
+resumed run takes exactly the steps the uninterrupted run would have taken.
+With `workers` > 1 each step's gradient comes from worker processes, each a
+shard of the batch (parallel.py); the step is otherwise the same.
 
 The work between steps stays a small share of a run whatever the corpus
 size: an evaluation reads a fixed, seeded subset of the validation split
@@ -19,6 +21,7 @@ since the last one, and always at the end.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -39,6 +42,7 @@ from rnntui.train.checkpoint_schema import check_walk, load_resumable
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
+from rnntui.train.parallel import ShardPool, default_workers
 from rnntui.train.run import Run, spent
 from rnntui.train.sampling import generate
 from rnntui.train.validation import split_loss, subset
@@ -55,10 +59,18 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def recorded_workers(train_state: dict) -> int:
+    """The worker count a checkpoint was trained with (1 before counts were recorded; the schema checked it)."""
+    return train_state.get("workers", 1)
+
+
 class Trainer(Run):
     SAVE_SECONDS = 60.0  # at most one checkpoint a minute at evaluations; the end of a run always writes one
 
-    def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None):
+    def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None,
+                 workers: int | None = 1):
+        """`workers`: processes that share each step (parallel.py); None derives it from the
+        batch and the cores. The playground keeps the default, 1: one core stays with the screen."""
         super().__init__()
         self.config = config.validated()
         self.text = text
@@ -74,6 +86,11 @@ class Trainer(Run):
         steps = config.seq_len or self.streams.seq_len
         require_memory(shape.training_bytes(self.batch, steps, np.dtype(config.dtype).itemsize), f"this {config.cell}")
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
+        self.workers = default_workers(self.batch) if workers is None else workers
+        self.pool = None
+        if self.workers > 1:
+            self.pool = ShardPool(shape, config.dtype, self.batch, self.streams.seq_len, self.workers)
+            self.model = self.pool.adopt(self.model)
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
         self.state = self.model.zero_state(self.batch)
@@ -88,18 +105,28 @@ class Trainer(Run):
         self._saved_step: int | None = None  # of the checkpoint this run wrote last
         self._saved_at = 0.0
         if checkpoint:
-            self._restore(checkpoint)
+            try:
+                self._restore(checkpoint)
+            except BaseException:
+                self.close()
+                raise
 
     # ----- construction -----------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: TrainConfig) -> Trainer:
+    def from_config(cls, config: TrainConfig, workers: int | None = 1) -> Trainer:
+        """`workers` None: `rnntui train`'s default, from the batch and the cores."""
         config = config.validated()
-        return cls(config, load_corpus(config.corpus).text)
+        return cls(config, load_corpus(config.corpus).text, workers=workers)
 
     @classmethod
-    def resume(cls, path: str | Path, **changes) -> Trainer:
-        """Continue from a checkpoint; shape options must agree with it, training options may change."""
+    def resume(cls, path: str | Path, workers: int | None = 1, **changes) -> Trainer:
+        """Continue from a checkpoint; shape options must agree with it, training options may change.
+
+        `workers` None: `rnntui train`'s default, the checkpoint's count, which resumes bit for
+        bit. Another count goes on from the same weights, optimizer and carried state, equal
+        to float rounding (and with other dropout masks), not to the last bit.
+        """
         ckpt = load_resumable(path)  # refuses a partial or damaged state before anything is built
         saved = TrainConfig.from_json(ckpt.config)
         for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
@@ -113,8 +140,14 @@ class Trainer(Run):
         text = load_corpus(saved.corpus).text
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
-        trainer = cls(config, text, ckpt)
-        check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
+        recorded = recorded_workers(ckpt.train_state)
+        trainer = cls(config, text, ckpt, workers=recorded if workers is None else workers)
+        trainer.resumed_from_workers = recorded
+        try:
+            check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
+        except BaseException:
+            trainer.close()
+            raise
         trainer.checkpoint_path = Path(path)
         return trainer
 
@@ -147,7 +180,7 @@ class Trainer(Run):
                 tensors[f"state.l{k}.{part}"] = array
         train_state = dict(
             step=self.step, epoch=self.epoch, chunk=self.chunk, elapsed=self.elapsed,
-            optimizer_steps=self.optimizer.steps, rng=self.rng.bit_generator.state,
+            optimizer_steps=self.optimizer.steps, rng=self.rng.bit_generator.state, workers=self.workers,
             corpus_sha256=self.corpus_sha256, history=self.history.to_json(),
         )
         return Checkpoint(
@@ -169,6 +202,11 @@ class Trainer(Run):
             copy.flat[...] = self.model.flat
         return copy
 
+    def close(self) -> None:
+        """End the worker processes, if any; the model stays usable."""
+        if self.pool:
+            self.pool.close()
+
     # ----- commands ---------------------------------------------------------------------
 
     def apply(self, command: str, value) -> None:
@@ -187,14 +225,17 @@ class Trainer(Run):
     # ----- the loop ---------------------------------------------------------------------
 
     def train_step(self) -> StepDone:
-        with self.stepping():
+        with self.stepping(), self.pool.one_blas_thread() if self.pool else contextlib.nullcontext():
             return self._train_step()
 
     def _train_step(self) -> StepDone:
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
-        gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+        if self.pool:
+            gradient = self.pool.gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+        else:
+            gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
         outcome = train_step(model, self.optimizer, gradient, clip=cfg.clip, clip_value=cfg.clip_value)
         if not outcome.applied and not cfg.skip_nonfinite:
             raise TrainingError(
