@@ -39,7 +39,8 @@ def train(
     ),
     minutes: Optional[float] = typer.Option(
         None, min=0, show_default=False,
-        help="Wall-clock minutes for this run (evaluations and checkpoints included); alone, no step cap.",
+        help="Wall-clock minutes for this run, the evaluations between steps included (then one read of the "
+        "whole validation split); alone, no step cap.",
     ),
     lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate."),
     optimizer: str = typer.Option(DEFAULT.optimizer, help="adam, sgd or adagrad."),
