@@ -12,9 +12,9 @@ exactly the steps the uninterrupted run would have taken.
 
 The work between steps stays a small share of a run whatever the corpus
 size: an evaluation reads a fixed, seeded subset of the validation split
-(validation.py), the whole split is read once, when the run ends; and a
-checkpoint is written at an evaluation only when `SAVE_SECONDS` have passed
-since the last one, and always at the end.
+(validation.py), and the whole split is read once, when the run ends by its
+budget. A checkpoint is written at an evaluation only when `SAVE_SECONDS`
+have passed since the last one, and always at the end.
 """
 
 from __future__ import annotations
