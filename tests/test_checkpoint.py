@@ -438,15 +438,21 @@ def test_sigkill_during_saves_never_corrupts(path):
     """A child saves a 7.6 MB checkpoint in a loop and is killed at a random moment, many times."""
     rng = random.Random()
     step, interrupted = 0, 0
-    # About half the kills land mid-write; go on until some have, so the test proves something.
-    for trial in range(16):
+    # Go on until some kills have landed mid-write, so the test proves something. Half the kills wait
+    # until a write is under way: on a busy machine a random moment alone can miss every write.
+    for trial in range(32):
         child = subprocess.Popen(
             [sys.executable, "-c", SAVE_FOREVER, str(path), str(step)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(), text=True,
         )
         first = child.stdout.readline()
         assert first, child.stderr.read()
-        time.sleep(rng.uniform(0.0, 0.1))
+        if trial % 2:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any(p.name.endswith(".tmp") for p in path.parent.iterdir()):
+                pass  # a write lasts milliseconds: poll without sleeping
+        else:
+            time.sleep(rng.uniform(0.0, 0.1))
         os.kill(child.pid, signal.SIGKILL)
         finished = [int(line) for line in (first + child.stdout.read()).split()]
         child.wait()

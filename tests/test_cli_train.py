@@ -267,6 +267,15 @@ def test_minutes_alone_lifts_the_step_cap_and_both_end_at_whichever_comes_first(
     assert events(log)[-1] == {"event": "finished", "step": 0, "reason": "steps"} and not neither.exists()
 
 
+def test_the_progress_bar_fills_with_the_steps_or_with_the_minutes(tmp_path):
+    by_steps = run("train", *TINY[:-1], "--corpus", "fables", "--steps", "4", "--out", tmp_path / "s.safetensors")
+    assert by_steps.exit_code == 0 and "step 4/4" in by_steps.stderr
+    by_time = run("train", *TINY[:-1], "--corpus", "fables", "--minutes", "0.005", "--out", tmp_path / "t.safetensors")
+    assert by_time.exit_code == 0, by_time.stderr
+    step = load_checkpoint(tmp_path / "t.safetensors").train_state["step"]
+    assert f"step {step} " in by_time.stderr and "/" not in by_time.stderr.split("chars/s")[0]  # no last step to show
+
+
 def test_the_budget_is_explained_in_help():
     text = " ".join(run("train", "--help").stdout.replace("│", " ").split())  # the help is boxed and wrapped
     assert "Default 1000; none with --minutes alone; with both, whichever comes first" in text

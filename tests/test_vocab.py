@@ -134,9 +134,10 @@ def test_a_megabyte_of_korean_encodes_fast_and_right():
     vocab = Vocabulary.from_text(text)
     assert vocab.size > 10_000
 
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: other work on the machine cannot make it fail.
+    start = time.process_time()
     ids = vocab.encode(text)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
 
     lookup = {c: i for i, c in enumerate(vocab.chars)}
     assert np.array_equal(ids[:20_000], [lookup[c] for c in text[:20_000]])

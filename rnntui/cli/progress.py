@@ -69,8 +69,11 @@ class ProgressView:
     def __init__(self, trainer):
         self.console = Console(stderr=True)
         self.trainer = trainer
+        # A time budget alone has no last step: the bar fills with the minutes instead, and shows the step.
+        self.by_time = trainer.config.steps is None and trainer.config.minutes > 0
+        count = [TextColumn("[bold]step {task.fields[step]}")] if self.by_time else [TextColumn("[bold]step"), MofNCompleteColumn()]
         self.progress = Progress(
-            TextColumn("[bold]step"), MofNCompleteColumn(), BarColumn(),
+            *count, BarColumn(),
             TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  {task.fields[rate]} chars/s"),
             TimeRemainingColumn(), console=self.console, transient=False,
         )
@@ -78,8 +81,11 @@ class ProgressView:
 
     def __enter__(self):
         self.progress.start()
+        self.started = time.monotonic()
+        total = self.trainer.config.minutes * 60 if self.by_time else self.trainer.config.steps
         self.task = self.progress.add_task(
-            "train", total=self.trainer.config.steps, completed=self.trainer.step, loss="-", val=self.val, rate="-"
+            "train", total=total, completed=0 if self.by_time else self.trainer.step,
+            step=self.trainer.step, loss="-", val=self.val, rate="-",
         )
         return self
 
@@ -90,7 +96,8 @@ class ProgressView:
         if isinstance(event, StepDone):
             smoothed = self.trainer.history.smoothed
             loss = f"{smoothed:.3f}" if math.isfinite(smoothed) else "-"
-            self.progress.update(self.task, completed=event.step, loss=loss, rate=f"{event.chars_per_sec:,.0f}")
+            done = time.monotonic() - self.started if self.by_time else event.step
+            self.progress.update(self.task, completed=done, step=event.step, loss=loss, rate=f"{event.chars_per_sec:,.0f}")
         elif isinstance(event, EvalDone):
             self.val = f"{event.val_loss:.3f} ({event.val_loss / math.log(2):.2f} bpc)"
             self.progress.update(self.task, val=self.val)

@@ -47,7 +47,8 @@ def train(
     ),
     minutes: Optional[float] = typer.Option(
         None, callback=non_negative, show_default=False,
-        help="Wall-clock minutes for this run (evaluations and checkpoints included); alone, no step cap.",
+        help="Wall-clock minutes for this run, the evaluations between steps included (then one read of the "
+        "whole validation split); alone, no step cap.",
         rich_help_panel=TRAINING,
     ),
     lr: float = typer.Option(DEFAULT.lr, callback=positive, help="Learning rate.", rich_help_panel=TRAINING),

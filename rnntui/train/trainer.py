@@ -14,9 +14,9 @@ shard of the batch (parallel.py); the step is otherwise the same.
 
 The work between steps stays a small share of a run whatever the corpus
 size: an evaluation reads a fixed, seeded subset of the validation split
-(validation.py), the whole split is read once, when the run ends; and a
-checkpoint is written at an evaluation only when `SAVE_SECONDS` have passed
-since the last one, and always at the end.
+(validation.py), and the whole split is read once, when the run ends by its
+budget. A checkpoint is written at an evaluation only when `SAVE_SECONDS`
+have passed since the last one, and always at the end.
 """
 
 from __future__ import annotations
