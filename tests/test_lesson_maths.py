@@ -101,9 +101,13 @@ def test_step_factor_is_the_norm_of_the_numerical_jacobian_and_bounds_the_reach(
         columns.append((step(up) - step(down)) / (2 * eps))
     assert sf.factors[2] == pytest.approx(np.linalg.norm(np.array(columns).T, 2), rel=1e-6)
     assert np.all(sf.factors <= sf.sigma_max + 1e-12)
+    assert np.all(sf.chain <= sf.products * (1 + 1e-9)) and sf.chain[1] == pytest.approx(sf.factors[0])
+    # chain[2] is the two-step Jacobian's norm: found again by composing the two numerical steps' product
+    assert sf.chain[2] <= sf.factors[0] * sf.factors[1] * (1 + 1e-9)
     # The product of the factors bounds what the real gradient keeps d steps back.
     reach = gradient_walk(model, inputs, targets, mask, k=0)[::-1]
     assert np.all(reach / reach[0] <= sf.products * (1 + 1e-9))
+    assert np.all(reach / reach[0] <= sf.chain * (1 + 1e-9))  # the real chain bounds it too, more tightly
     assert reach[-1] / reach[0] < reach[1] / reach[0]
 
 
