@@ -13,7 +13,7 @@ import typer
 from rnntui.cli.common import app, fail_cleanly
 
 # Each module adds its command to `app`.
-from rnntui.cli import corpora, evaluate, gradcheck, lab, sample, train  # noqa: E402,F401
+from rnntui.cli import corpora, evaluate, gradcheck, lab, learn, sample, train  # noqa: E402,F401
 
 
 @app.callback(invoke_without_command=True)

@@ -65,7 +65,6 @@ class Lesson:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.live: LessonRun | None = None  # set by a lesson that trains live
-        self.playing = False  # the screen's view of the run: training on its own, or waiting
 
     # ----- what a lesson overrides --------------------------------------------------------
 
@@ -86,12 +85,8 @@ class Lesson:
         if run is None:
             raise ValueError(f"{self.name}: unknown action {action!r}")
         if action == "play":
-            self.playing = not self.playing
-            run.send("resume" if self.playing else "pause")
-        elif action == "step":
-            self.playing = False
-            run.send("step")
-        elif action in ("faster", "slower", "reset"):
+            run.send("toggle")  # decided on the run's thread: a run may also pause itself
+        elif action in ("step", "faster", "slower", "reset"):
             run.send(action)
         else:
             raise ValueError(f"{self.name}: unknown action {action!r}")

@@ -28,7 +28,10 @@ def heat(value: float, scale: float = 1.0) -> Style:
 
 def number(value: float, width: int = 6, precision: int = 2, scale: float = 1.0) -> Text:
     """`value` printed to `precision`, right-aligned in `width` cells, on its heat colour."""
-    return Text(f"{float(value):>{width}.{precision}f}", style=heat(value, scale))
+    value = float(value)
+    if round(value, precision) == 0:
+        value = 0.0  # never "-0.00"
+    return Text(f"{value:>{width}.{precision}f}", style=heat(value, scale))
 
 
 def vector(values, width: int = 6, precision: int = 2, scale: float = 1.0, sep: str = " ") -> Text:
@@ -56,3 +59,24 @@ def one_hot(index: int, size: int) -> Text:
             out.append(" ")
         out.append("1" if i == index else "0", style=f"bold white on {INPUT}" if i == index else "dim")
     return out
+
+
+def status(run, lang: str, loss: bool = True) -> Text:
+    """The live model's line: its step, its loss (the last step's mean), the pace, and whether it runs."""
+    words = STATUS_WORDS[lang] if lang in STATUS_WORDS else STATUS_WORDS["en"]
+    pace = words["full"] if run.speed == 0 else words["pace"].format(run.speed)
+    state = words["training"] if not run.paused and not run.finished else words["paused"]
+    line = Text(f"{words['step']} {run.step}   ", style="dim")
+    if loss:
+        line.append(f"{words['loss']} {run.last.loss:.3f}   " if run.last is not None else "", style="dim")
+    line.append(f"{pace}   ", style="dim")
+    line.append(state, style="bold green" if state == words["training"] else "bold")
+    return line
+
+
+STATUS_WORDS = {
+    "en": {"step": "step", "loss": "loss", "pace": "{:g} steps/s", "full": "full speed",
+           "training": "training", "paused": "paused"},
+    "ko": {"step": "스텝", "loss": "손실", "pace": "초당 {:g} 스텝", "full": "최고 속도",
+           "training": "학습 중", "paused": "멈춤"},
+}

@@ -6,12 +6,15 @@ sends it commands. Each step is the engine's `train_step` on the gradient the
 lesson hands in; after each, listeners get a `StepDone`. Besides pause,
 resume, stop and one step (the same for every run) it takes:
 
+    toggle            pause when training, train when paused
     faster, slower    the pace, through SPEEDS (steps a second; 0 is as fast as it goes)
     speed, value      a pace directly
     reset             the lesson's own `reset` (new weights, a fresh optimizer), between steps
     <name>, value     any other command the lesson gives in `commands`, applied between steps
 
 A run starts paused: a learner presses a key to begin, or steps one at a time.
+After a command that changes what a view shows (a pace, a reset, a lesson's
+own command) listeners get `Changed`, so a paused lesson's screen redraws too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+
+from dataclasses import dataclass
 
 from rnntui.engine.model import CharRNN, Pass
 from rnntui.engine.optim import Optimizer
@@ -35,6 +40,14 @@ def faster(speed: float) -> float:
 
 def slower(speed: float) -> float:
     return SPEEDS[max(SPEEDS.index(speed) - 1, 0)] if speed in SPEEDS else SPEEDS[0]
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A command was applied between steps: what a view shows may have changed."""
+
+    step: int
+    command: str
 
 
 class LessonRun(Run):
@@ -96,7 +109,9 @@ class LessonRun(Run):
         self._wake.set()
 
     def apply(self, command: str, value) -> None:
-        if command == "faster":
+        if command == "toggle":
+            self.paused = not self.paused
+        elif command == "faster":
             self.speed = faster(self.speed)
         elif command == "slower":
             self.speed = slower(self.speed)
@@ -112,6 +127,7 @@ class LessonRun(Run):
                 self._commands[command](value)
         else:
             super().apply(command, value)
+        self.emit(Changed(self.step, command))
 
     # ----- the loop ---------------------------------------------------------------------
 
