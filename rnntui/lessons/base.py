@@ -45,11 +45,11 @@ class LessonKey:
 
 # The keys of a lesson that trains live; a lesson lists the ones it uses in its `keys`.
 TRAINING_KEYS = (
-    LessonKey("space", "play", {"en": "train/pause", "ko": "학습/멈춤"}),
-    LessonKey("s", "step", {"en": "one step", "ko": "한 스텝"}),
+    LessonKey("space", "play", {"en": "train", "ko": "학습"}),
+    LessonKey("s", "step", {"en": "step", "ko": "한 스텝"}),
     LessonKey("plus", "faster", {"en": "faster", "ko": "빠르게"}),
     LessonKey("minus", "slower", {"en": "slower", "ko": "느리게"}),
-    LessonKey("r", "reset", {"en": "start over", "ko": "처음부터"}),
+    LessonKey("r", "reset", {"en": "reset", "ko": "처음부터"}),
 )
 
 

@@ -147,14 +147,14 @@ class SamplingLesson(Lesson):
     text = TEXT
     try_this = TRY_THIS
     keys = (
-        LessonKey("s", "step", {"en": "one character", "ko": "한 글자"}),
-        LessonKey("space", "play", {"en": "write/pause", "ko": "쓰기/멈춤"}),
-        LessonKey("up", "hotter", {"en": "T up", "ko": "온도 ↑"}),
-        LessonKey("down", "cooler", {"en": "T down", "ko": "온도 ↓"}),
-        LessonKey("g", "greedy", {"en": "greedy/sampled", "ko": "탐욕적/샘플링"}),
+        LessonKey("s", "step", {"en": "draw", "ko": "한 글자"}),
+        LessonKey("space", "play", {"en": "write", "ko": "쓰기"}),
+        LessonKey("up", "hotter", {"en": "T+", "ko": "온도+"}),
+        LessonKey("down", "cooler", {"en": "T−", "ko": "온도−"}),
+        LessonKey("g", "greedy", {"en": "greedy", "ko": "탐욕적"}),
         LessonKey("plus", "faster", {"en": "faster", "ko": "빠르게"}),
         LessonKey("minus", "slower", {"en": "slower", "ko": "느리게"}),
-        LessonKey("r", "restart", {"en": "new text", "ko": "새 글"}),
+        LessonKey("r", "restart", {"en": "restart", "ko": "새 글"}),
     )
     default_steps = TRAIN_STEPS
 
@@ -224,7 +224,8 @@ class SamplingLesson(Lesson):
             )
         bars.add_row(Text(words["others"], style="dim"), f"{p[order[SHOWN:]].sum():.3f}", "")
         last_draw = Text(
-            f"{words['last']}: {shown(last)}  {words['with']} {probs[-1]:.3f}   ({run.drawn} {words['drawn']})", style="dim",
+            f"{words['last']}: {shown(last)}  {words['with']} {probs[-1]:.3f}   ({run.drawn} {words['drawn']})"
+            if run.drawn else "", style="dim",
         )
         return Group(written, Text(""), heading, bars, last_draw, Text(""), line)
 

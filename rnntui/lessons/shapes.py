@@ -207,7 +207,9 @@ class ShapesLesson(Lesson):
                 example.append(Text(
                     f"{words['scored']} {words['accuracy']} {accuracy:.0%} ({words['chance']} {self.task.chance:.1%})"
                 ))
-                example.append(boxes(shape, list(sequence), [""] * (len(sequence) - 1) + [answer]))
+                steps = len(sequence)
+                read_all = Shape(shape.key, "x" * steps, "." * (steps - 1) + "y")
+                example.append(boxes(read_all, list(sequence), [""] * (steps - 1) + [answer]))
                 example.append(Text(f"{words['answer']}: {answer}  p = {p:.3f}   (= {sequence[0]}?)"))
                 example.append(Text(""))
                 example.append(line)
