@@ -3,7 +3,9 @@
 import pytest
 from test_tui_app import screen_text, wait_until
 
+from rnntui.lessons import find
 from rnntui.tui.lessons.app import LessonsApp
+from rnntui.tui.lessons.lesson_screen import lesson_screen
 
 SIZE = (120, 40)
 
@@ -33,3 +35,45 @@ async def test_the_gates_lessons_train_live_and_their_step_climbs():
         await pilot.press("s")
         await wait_until(pilot, lambda: "스텝 1 " in screen_text(app), what="step 1")
         assert "망각 게이트" in screen_text(app)
+
+
+# ----- snapshots ------------------------------------------------------------------------------
+
+# Steps each lesson's model takes before the picture: enough for its view to have something to say,
+# few enough to keep the suite fast. Trained headless, before the screen opens, so nothing depends on time.
+SNAPSHOT_STEPS = {"bptt": 40, "vanishing": 20, "lstm": 40, "gru": 40, "race": 20}
+
+
+class TrainedLessonApp(LessonsApp):
+    """The lessons app opened on one lesson whose model has already taken `steps` steps."""
+
+    def __init__(self, name: str, steps: int, lang: str = "en", keys: tuple[str, ...] = ()):
+        super().__init__(lang=lang)
+        self.name_, self.steps, self.keys_ = name, steps, keys
+
+    def on_mount(self, event) -> None:
+        event.prevent_default()  # not the list beneath: the lesson alone, as `rnntui learn NAME` opens it
+        screen = lesson_screen(find(self.name_), self.lang, 0)
+        screen.lesson.train(self.steps)
+        for action in self.keys_:
+            screen.lesson.press(action)
+        self.push_screen(screen)
+
+
+@pytest.mark.parametrize("name", list(SNAPSHOT_STEPS))
+def test_lesson_snapshot(snap_compare, name):
+    async def shown(pilot) -> None:
+        await wait_until(pilot, lambda: f"step {SNAPSHOT_STEPS[name]} " in screen_text(pilot.app), what="the view")
+        await pilot.pause(0.1)
+
+    keys = ("back", "back", "back") if name == "bptt" else ()  # the gradient walked three steps back
+    app = TrainedLessonApp(name, SNAPSHOT_STEPS[name], keys=keys)
+    assert snap_compare(app, terminal_size=SIZE, run_before=shown)
+
+
+def test_lstm_snapshot_in_korean(snap_compare):
+    async def shown(pilot) -> None:
+        await wait_until(pilot, lambda: "스텝 40 " in screen_text(pilot.app), what="the view")
+        await pilot.pause(0.1)
+
+    assert snap_compare(TrainedLessonApp("lstm", 40, lang="ko"), terminal_size=SIZE, run_before=shown)

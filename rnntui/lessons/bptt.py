@@ -46,13 +46,14 @@ TEXT = {
 }
 
 TRY_THIS = {
-    "en": "Try this: ← walks the gradient back a step (→ forward); [ ] change k; c changes the cell; space trains (s one step, r start over).",
+    "en": "Try this: ← walks the gradient back (→ forward); [ ] change k; c the cell; space trains (s one step, r start over).",
     "ko": "해 보기: ← 기울기를 한 스텝 거슬러(→ 앞으로); [ ] k 변경; c 셀 변경; space 학습(s 한 스텝, r 처음부터).",
 }
 
 WORDS = {
     "en": {
-        "seq": "sequence", "loss": "L_t", "sum": "L = Σ L_t over the graded steps = L_T = {g:.3f}   (this task grades only its last step)",
+        "task": "recall a symbol after L={span} random fillers ({n} symbols, chance {c:.1%});  {cell}, k = {k}",
+        "seq": "sequence", "loss": "L_t", "forward": "forward", "backward": "backward, k={k}", "sum": "L = Σ L_t over the graded steps = L_T = {g:.3f}   (this task grades only its last step)",
         "full": "full BPTT", "cut": "k = {k}", "grad": "||dL_T/dh_t||, from t = T back to t = {t}",
         "at": "t = {t}: full {a:.1e}, k={k} {b}",
         "zero": "0 (cut)", "acc": "accuracy on the graded answer, step {step}: full BPTT {a:.0%}, k={k} {b:.0%} (chance {c:.1%})",
@@ -65,7 +66,8 @@ WORDS = {
         "neither": "Neither copy has learned it after {step} steps: full {a:.0%}, k={k} {b:.0%}.",
     },
     "ko": {
-        "seq": "시퀀스", "loss": "L_t", "sum": "L = 채점되는 스텝들의 L_t의 합 = L_T = {g:.3f}   (이 과제는 마지막 스텝만 채점합니다)",
+        "task": "무작위 채움 문자 L={span}개 뒤 기호 기억하기 (기호 {n}개, 우연 {c:.1%});  {cell}, k = {k}",
+        "seq": "시퀀스", "loss": "L_t", "forward": "순방향", "backward": "역방향, k={k}", "sum": "L = 채점되는 스텝들의 L_t의 합 = L_T = {g:.3f}   (이 과제는 마지막 스텝만 채점합니다)",
         "full": "전체 BPTT", "cut": "k = {k}", "grad": "||dL_T/dh_t||, t = T에서 t = {t}까지 거슬러",
         "at": "t = {t}: 전체 {a:.1e}, k={k} {b}",
         "zero": "0 (잘림)", "acc": "채점되는 답의 정확도, 스텝 {step}: 전체 BPTT {a:.0%}, k={k} {b:.0%} (우연 {c:.1%})",
@@ -159,13 +161,13 @@ class BPTTLesson(Lesson):
         high = math.log10(positive.max()) if positive.size else 0.0
         low = min(math.log10(positive.min()) if positive.size else -1.0, high - 1)
 
-        def cells(render, style_of=lambda s: ""):
+        def cells(render, style_of=lambda s: "", between=" ", cut="┃"):
             out = Text()
             for s in range(T):
                 if s and s % k == 0:
-                    out.append("┃", style="bold red")  # a chunk boundary of the truncated copy
-                else:
-                    out.append(" ")
+                    out.append(cut, style="bold red")  # a chunk boundary of the truncated copy
+                elif s:
+                    out.append(between, style="dim")
                 out.append(render(s), style=("bold reverse " if s == t else "") + style_of(s))
             return out
 
@@ -173,6 +175,9 @@ class BPTTLesson(Lesson):
         grid.add_column(min_width=12)
         grid.add_column()
         grid.add_row(Text(f"{w['seq']} (t)"), cells(lambda s: chars[s], lambda s: "bold" if s in (0, T - 1) else "dim"))
+        # The lecture's picture: the state goes forward across every cut, the gradient back only inside a chunk.
+        grid.add_row(Text(w["forward"]), cells(lambda s: "h", lambda s: "green", between="→", cut="→"))
+        grid.add_row(Text(w["backward"].format(k=k)), cells(lambda s: "∂", lambda s: "yellow", between="←", cut="╳"))
         # Only graded steps count in this task's loss; the others are shown as a dot.
         grid.add_row(Text(w["loss"]), cells(lambda s: f"{losses[s]:.2f}"[:4] if mask[s] else "·"))
         shown = lambda walk: lambda s: log_column(walk[s], low, high) if s >= t else " "  # noqa: E731
@@ -189,7 +194,7 @@ class BPTTLesson(Lesson):
         elif start > 0:
             notes.append(w["anyway"].format(b=acc_cut, fa=first_full if first_full is not None else "-", k=k, fb=first_cut))
         return Group(
-            Text(f"{task.describe()};  {self.cell.upper()}, k = {k}", style="bold"),
+            Text(w["task"].format(span=task.span, n=len(task.answers), c=task.chance, cell=full.cell.upper(), k=k), style="bold"),
             grid,
             Text(w["sum"].format(g=float(losses[mask > 0].sum()))),
             Text(w["grad"].format(t=t) + "   " + w["at"].format(t=t, a=walk_full[t], k=k, b=at_cut)),

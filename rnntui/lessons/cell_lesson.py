@@ -130,7 +130,7 @@ def history_table(history, names: list[tuple[str, str]], t: int, char_label: str
     T = len(history.text)
     start = max(0, min(t - WINDOW // 2, T - WINDOW))
     steps = range(start, min(T, start + WINDOW))
-    table = Table(box=None, padding=(0, 0), show_edge=False, pad_edge=False)
+    table = Table(box=None, padding=(0, 0), show_edge=False, pad_edge=False, show_header=False)
     table.add_column("", min_width=8)
     for s in steps:
         table.add_column(justify="right", min_width=7)
@@ -145,3 +145,29 @@ def history_table(history, names: list[tuple[str, str]], t: int, char_label: str
             Text(f"{values[s]:6.2f} ", style=heat(values[s]) if s == t else "") for s in steps
         ])
     return table
+
+
+class Canvas:
+    """Text placed at columns of rows, for a cell diagram whose arrows must meet: row, column, text, style."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, list[tuple[int, str, str]]] = {}
+
+    def put(self, row: int, col: int, text: str, style: str = "") -> int:
+        """Place `text` at (row, col); returns the column after it."""
+        self.rows.setdefault(row, []).append((col, text, style))
+        return col + len(text)
+
+    def render(self):
+        from rich.text import Text
+
+        out = Text()
+        for r in range(max(self.rows, default=-1) + 1):
+            col = 0
+            for start, text, style in sorted(self.rows.get(r, [])):
+                out.append(" " * max(0, start - col))
+                out.append(text, style=style)
+                col = max(col, start) + len(text)
+            if r < max(self.rows):
+                out.append("\n")
+        return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnntui.lessons.base import pick
-from rnntui.lessons.cell_lesson import CORPUS, PROBE, CellLesson, equation_block, history_table
+from rnntui.lessons.cell_lesson import CORPUS, PROBE, Canvas, CellLesson, equation_block, history_table
 
 TEXT = {
     "en": [
@@ -52,29 +52,48 @@ WORDS = {
 
 
 def cell_drawing(step):
-    """The GRU block: the old state, the reset gate feeding the candidate, the update gate mixing the two."""
-    from rich.text import Text
+    """The GRU block: the old state kept through z, the candidate n made through r, mixed into h_t.
 
+        h_{t-1} ──┬──────────▶( × )─────────────────────▶( + )──▶ h_t
+                  │             ▲ z                         ▲
+                  └──▶ W_hn h + b_hn ──▶( × ) r ──▶ n ──▶( × ) 1 - z
+    """
     from rnntui.lessons.gate_parts import factor
 
     g = {line.gate: line.value for line in step.gates}
-    H, G = "bold green", "bold cyan"
-    out = Text()
-
-    def row(*parts):
-        for text, style in parts:
-            out.append(text, style=style)
-        out.append("\n")
-
-    row(("h_{t-1} ", H), (f"{step.h_prev:7.3f}", H), (" ──┬────────────────────▶( × z )──────────▶( + )────▶ ", ""),
-        ("h_t ", H), (f"{step.h:7.3f}", H))
-    row(("                 │                     z ", ""), (f"{g['z']:.3f}", G), ("              ▲", ""))
-    row(("                 └──▶( × r ) r ", ""), (f"{g['r']:.3f}", G), (" ──▶ n ", ""), (f"{g['n']:.3f}", G),
-        (" ──▶( × (1 - z) ) = ", ""), (f"{(1 - g['z']) * g['n']:.3f}", G))
-    row(("   x_t ", ""), (f"{step.char!r}", "bold red"), ("  into r, z, n;   h_t = ", ""),
-        (factor(1 - g["z"]), G), (" * ", ""), (factor(g["n"]), G), (" + ", ""), (factor(g["z"]), G), (" * ", ""),
-        (factor(step.h_prev), H), (" = ", ""), (f"{step.h:.3f}", H))
-    return out
+    H, G, X = "bold green", "bold cyan", "bold red"
+    d = Canvas()
+    col = d.put(0, 0, "h_{t-1} ", H)
+    col = d.put(0, col, f"{step.h_prev:7.3f}", H)
+    col = d.put(0, col, " ──")
+    split = col
+    # The bottom row first: its second × fixes where the top row's + must sit.
+    col = d.put(2, split, "└──▶ W_hn h + b_hn ──▶( ")
+    col = d.put(2, col, "× ) r ")
+    col = d.put(2, col, f"{g['r']:.3f}", G)
+    col = d.put(2, col, " ──▶ n = tanh(W_in x + b_in + ...) ")
+    col = d.put(2, col, f"{g['n']:.3f}", G)
+    col = d.put(2, col, " ──▶( ")
+    add = col
+    col = d.put(2, col, "× ) 1 - z = ")
+    d.put(2, col, f"{1 - g['z']:.3f}", G)
+    keep = split + 14  # the column of the × that keeps z of the old state
+    col = d.put(0, split, "┬" + "─" * (keep - split - 4) + "▶( ")
+    col = d.put(0, col, "× )" + "─" * (add - col - 6) + "▶( ")
+    col = d.put(0, col, "+ )────▶ ")
+    col = d.put(0, col, "h_t ", H)
+    d.put(0, col, f"{step.h:7.3f}", H)
+    d.put(1, split, "│")
+    d.put(1, keep, "▲ z ")
+    d.put(1, keep + 4, f"{g['z']:.3f}", G)
+    d.put(1, add, "▲")
+    col = d.put(3, 3, "x_t ")
+    col = d.put(3, col, repr(step.char), X)
+    col = d.put(3, col, "  into r, z, n;   h_t = ")
+    for text, style in ((factor(1 - g["z"]), G), (" * ", ""), (factor(g["n"]), G), (" + ", ""), (factor(g["z"]), G),
+                        (" * ", ""), (factor(step.h_prev), H), (" = ", ""), (f"{step.h:.3f}", H)):
+        col = d.put(3, col, text, style)
+    return d.render()
 
 
 class GRULesson(CellLesson):

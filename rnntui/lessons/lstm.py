@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnntui.lessons.base import pick
-from rnntui.lessons.cell_lesson import CORPUS, PROBE, CellLesson, equation_block, history_table
+from rnntui.lessons.cell_lesson import CORPUS, PROBE, Canvas, CellLesson, equation_block, history_table
 
 TEXT = {
     "en": [
@@ -54,37 +54,57 @@ WORDS = {
 
 
 def cell_drawing(step):
-    """The lecture's LSTM block: the cell state's straight line on top, the hidden state's below."""
-    from rich.text import Text
+    """The lecture's LSTM block: the cell state's straight line on top, the hidden state's below.
 
+        c_{t-1} ──▶( × )──────────▶( + )──────────┬──▶ c_t
+                     ▲ f            ▲ i * g        │ tanh(c_t)
+                                         o ──▶( × )
+        h_{t-1}, x_t into i, f, g, o ─────────────┴──▶ h_t
+    """
     from rnntui.lessons.gate_parts import factor
 
     g = {line.gate: line.value for line in step.gates}
-    C, H, G = "bold yellow", "bold green", "bold cyan"
-    top = [("c_{t-1} ", C), (f"{step.c_prev:7.3f}", C), (" ───▶( × )──────────────▶( + )────────────────", "")]
-    down = sum(len(text) for text, _ in top)  # the column where tanh(c_t) leaves the cell state
-    out = Text()
-
-    def row(*parts):
-        for text, style in parts:
-            out.append(text, style=style)
-        out.append("\n")
-
-    def pipe(left: str = "", *rest):
-        return (left.ljust(down) + "│", ""), *rest
-
-    row(*top, ("┬────▶ ", ""), ("c_t ", C), (f"{step.c:7.3f}", C))
-    row(*pipe("                     ▲                       ▲"))
-    row(("                 f ", ""), (f"{g['f']:5.3f}", G), ("             i * g = ", ""), (factor(g["i"]), G),
-        (" * ", ""), (factor(g["g"]), G), (" = ", ""), (factor(g["i"] * g["g"]), G))
-    row(*pipe(), (" tanh(c_t) = ", ""), (f"{np.tanh(step.c):.3f}", C))
-    row(("o ".rjust(down - 10), ""), (f"{g['o']:5.3f}", G), (" ─▶(×)", ""))
-    row(*pipe())
-    bottom = [("h_{t-1} ", H), (f"{step.h_prev:7.3f}", H), (" ── with x_t ", ""), (f"{step.char!r:5}", "bold red"),
-              (" into i, f, g, o ", "")]
-    used = sum(len(text) for text, _ in bottom)
-    row(*bottom, ("─" * max(1, down - used) + "┴────▶ ", ""), ("h_t ", H), (f"{step.h:7.3f}", H))
-    return out
+    C, H, G, X = "bold yellow", "bold green", "bold cyan", "bold red"
+    d = Canvas()
+    col = d.put(0, 0, "c_{t-1} ", C)
+    col = d.put(0, col, f"{step.c_prev:7.3f}", C)
+    col = d.put(0, col, " ───▶( ")
+    forget = col  # the column of the forget gate's ×
+    col = d.put(0, col, "× )──────────────▶( ")
+    add = col  # the column of the + where i * g comes in
+    col = d.put(0, col, "+ )" + "─" * 36)
+    down = col  # where tanh(c_t) leaves the cell state's line
+    col = d.put(0, col, "┬────▶ ")
+    col = d.put(0, col, "c_t ", C)
+    d.put(0, col, f"{step.c:7.3f}", C)
+    d.put(1, forget, "▲")
+    d.put(1, add, "▲")
+    d.put(1, down, "│")
+    d.put(2, forget - 2, "f ")
+    d.put(2, forget, f"{g['f']:.3f}", G)
+    col = d.put(2, add - 2, "i * g = ")
+    col = d.put(2, col, factor(g["i"]), G)
+    col = d.put(2, col, " * ")
+    col = d.put(2, col, factor(g["g"]), G)
+    col = d.put(2, col, " = ")
+    d.put(2, col, f"{g['i'] * g['g']:.3f}", G)
+    d.put(2, down, "│")
+    d.put(3, down, "│ tanh(c_t) = ")
+    d.put(3, down + 13, f"{np.tanh(step.c):.3f}", C)
+    label = f"o {g['o']:.3f} ──▶("
+    d.put(4, down - 1 - len(label), label[:2])
+    d.put(4, down - 1 - len(label) + 2, label[2:7], G)
+    d.put(4, down - 1 - len(label) + 7, label[7:] + "×)")
+    d.put(5, down, "│")
+    col = d.put(6, 0, "h_{t-1} ", H)
+    col = d.put(6, col, f"{step.h_prev:7.3f}", H)
+    col = d.put(6, col, " ── with x_t ")
+    col = d.put(6, col, repr(step.char), X)
+    col = d.put(6, col, " into i, f, g, o ")
+    col = d.put(6, col, "─" * max(1, down - col) + "┴────▶ ")
+    col = d.put(6, col, "h_t ", H)
+    d.put(6, col, f"{step.h:7.3f}", H)
+    return d.render()
 
 
 class LSTMLesson(CellLesson):
