@@ -22,6 +22,7 @@ from rnntui.lessons import LESSONS, find
 from rnntui.lessons.base import LANGUAGES, MAX_TEXT_LINES, SCREEN_KEYS
 from rnntui.lessons.hello import CHARS, hello_run
 from rnntui.train.events import StepDone
+from rnntui.cli.learn import default_language
 from tests.cli_helpers import run
 
 NUMBER = r"-?\d+\.\d+"
@@ -48,29 +49,31 @@ def test_list_prints_number_name_and_title_one_a_line(lang):
     assert [lesson.name for lesson in LESSONS[:4]] == ["recurrence", "shapes", "char-lm", "sampling"]
 
 
-def test_the_locale_picks_korean():
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
-    korean = subprocess.run(
-        [sys.executable, "-m", "rnntui", "learn", "--list"], env=dict(env, LANG="ko_KR.UTF-8"),
-        capture_output=True, text=True, check=True,
-    )
-    english = subprocess.run(
-        [sys.executable, "-m", "rnntui", "learn", "--list"], env=dict(env, LANG="C.UTF-8"),
-        capture_output=True, text=True, check=True,
-    )
-    assert find("char-lm").title["ko"] in korean.stdout
-    assert find("char-lm").title["en"] in english.stdout
+@pytest.mark.parametrize(
+    "env, lang",
+    [({"LANG": "ko_KR.UTF-8"}, "ko"), ({"LANG": "en_US.UTF-8"}, "en"), ({"LC_ALL": "ko_KR", "LANG": "C"}, "ko"), ({}, "en")],
+)
+def test_the_locale_picks_the_language(monkeypatch, env, lang):
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    assert default_language() == lang
 
 
 def test_list_imports_no_textual():
+    """A real child process in a Korean locale: the Korean list, and Textual never loaded."""
     probe = (
         "import sys\n"
         "from rnntui.cli import app\n"
         "try:\n    app(['learn', '--list'])\nexcept SystemExit:\n    pass\n"
         "print('textual' in sys.modules, file=sys.stderr)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "recurrence" in result.stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES")}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=dict(env, LANG="ko_KR.UTF-8"), capture_output=True, text=True, check=True,
+    )
+    assert find("char-lm").title["ko"] in result.stdout
     assert result.stderr.strip() == "False"
 
 
@@ -215,14 +218,14 @@ def test_shapes_recall_learns_its_one_scored_answer():
 
 
 def test_sampling_bars_are_a_distribution_and_temperature_reshapes_them():
-    text = printed("sampling", "--steps", "20")
+    text = printed("sampling", "--steps", "5")
     bars = [line for line in text.splitlines() if re.search(r"\s0\.\d{3}  [█▉▊▋▌▍▎▏ ]*$", line) and "others" not in line]
     shown = [float(re.search(r"\s(0\.\d{3})  ", line).group(1)) for line in bars]
     others = float(re.search(rf"all others\s+({NUMBER})", text).group(1))
     assert len(shown) == 10 and shown == sorted(shown, reverse=True)
     assert sum(shown) + others == pytest.approx(1.0, abs=0.006)
     lesson = find("sampling")(seed=0)
-    lesson.train(20)
+    lesson.train(5)
     tops = []
     for action in ("cooler", "cooler", "hotter", "hotter", "hotter"):
         lesson.press(action)

@@ -31,7 +31,7 @@ TEXT = {
         '강의의 예: 어휘 [h, e, l, o], 학습 시퀀스 "hello". 입력은 h e l l, 정답(target)은 e l l o입니다.',
         "각 스텝을 아래에서 위로: 입력 원-핫, 은닉층(유닛 3개), 출력층의 점수 y_t,",
         "그리고 softmax(y_t): 다음 글자마다의 확률. 한 스텝의 손실은 -log p(정답)이며, 모든 스텝에 걸쳐 더합니다.",
-        "학습은 모든 정답의 확률을 1로, 따라서 손실의 합을 0으로 밀어 올립니다(내립니다).",
+        "학습은 모든 정답의 확률을 1 쪽으로 올리고, 그만큼 손실의 합을 0 쪽으로 내립니다.",
         '두 번째 "l"에는 기억이 필요합니다. "l" 다음에는 한 번은 "l", 한 번은 "o"가 오므로, 현재 글자만 보는',
         "모델은 둘 중 하나를 반드시 틀립니다. RNN은 그렇지 않습니다. 은닉 상태가 앞의 내용을 기억하므로",
         '두 "l"은 서로 다른 은닉 상태에 도달합니다(마지막 줄).',
@@ -46,10 +46,14 @@ TRY_THIS = {
 WORDS = {
     "en": {"target": "target", "output": "output", "softmax": "y_t  p", "hidden": "hidden h_t",
            "input": "input x_t", "loss": "loss", "sum": "sum of losses", "twins": 'the two "l"s',
-           "apart": "apart by", "same": "the input is the same; only the state carried in differs"},
+           "apart": "apart by", "same": "the input is the same; only the state carried in differs",
+           "memoryless": 'without memory the best is p = 0.5 on each "l" step: a loss of at least {:.3f} on the two;',
+           "this": "this model: {:.3f}"},
     "ko": {"target": "정답", "output": "출력", "softmax": "y_t  p", "hidden": "은닉 h_t",
            "input": "입력 x_t", "loss": "손실", "sum": "손실의 합", "twins": '두 "l"',
-           "apart": "거리", "same": "입력은 같고, 넘어온 상태만 다릅니다"},
+           "apart": "거리", "same": "입력은 같고, 넘어온 상태만 다릅니다",
+           "memoryless": '기억이 없으면 두 "l" 스텝에서 각각 p = 0.5가 최선이라 손실이 적어도 {:.3f}입니다.',
+           "this": "이 모델: {:.3f}"},
 }
 
 BAR = 8  # cells of a probability bar
@@ -111,7 +115,13 @@ class CharLMLesson(Lesson):
         twins.append("   h_3 = ")
         twins.append_text(vector(second_l.h, 5, 2))
         twins.append(f"   {words['apart']} {np.linalg.norm(first_l.h - second_l.h):.2f}")
-        return Group(grid, Text(""), summary, twins, Text(f"({words['same']})", style="dim"), Text(""), line)
+        # A model that sees only the current "l" must give "l" and "o" one probability each time: at
+        # best half and half, so -log(0.5) on each of the two steps, whatever it learns.
+        memoryless = Text(words["memoryless"].format(2 * np.log(2)) + " ")
+        memoryless.append(words["this"].format(first_l.loss + second_l.loss), style="bold")
+        return Group(
+            grid, Text(""), summary, twins, Text(f"({words['same']})", style="dim"), memoryless, Text(""), line,
+        )
 
 
 LESSON = CharLMLesson

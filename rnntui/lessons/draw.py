@@ -61,22 +61,25 @@ def one_hot(index: int, size: int) -> Text:
     return out
 
 
-def status(run, lang: str, loss: bool = True) -> Text:
-    """The live model's line: its step, its loss (the last step's mean), the pace, and whether it runs."""
+def status(run, lang: str, loss: bool = True, running: str = "training") -> Text:
+    """The live model's line: its step, its loss (the last step's mean), the pace, and whether it runs.
+
+    `running` names what it does when it runs: "training", or "writing" for a model that samples.
+    """
     words = STATUS_WORDS[lang] if lang in STATUS_WORDS else STATUS_WORDS["en"]
     pace = words["full"] if run.speed == 0 else words["pace"].format(run.speed)
-    state = words["training"] if not run.paused and not run.finished else words["paused"]
+    state = words[running] if not run.paused and not run.finished else words["paused"]
     line = Text(f"{words['step']} {run.step}   ", style="dim")
     if loss:
         line.append(f"{words['loss']} {run.last.loss:.3f}   " if run.last is not None else "", style="dim")
     line.append(f"{pace}   ", style="dim")
-    line.append(state, style="bold green" if state == words["training"] else "bold")
+    line.append(state, style="bold" if state == words["paused"] else "bold green")
     return line
 
 
 STATUS_WORDS = {
     "en": {"step": "step", "loss": "loss", "pace": "{:g} steps/s", "full": "full speed",
-           "training": "training", "paused": "paused"},
+           "training": "training", "writing": "writing", "paused": "paused"},
     "ko": {"step": "스텝", "loss": "손실", "pace": "초당 {:g} 스텝", "full": "최고 속도",
-           "training": "학습 중", "paused": "멈춤"},
+           "training": "학습 중", "writing": "쓰는 중", "paused": "멈춤"},
 }

@@ -36,10 +36,10 @@ KEPT = 400  # characters of text kept
 class SamplingRun(LessonRun):
     """Trains `train_steps` steps at full speed, then pauses; from then on each step draws one character."""
 
-    def __init__(self, seed: int, train_steps: int = TRAIN_STEPS):
+    def __init__(self, seed: int, train_steps: int | None = None):
         self.trainer = Trainer(CONFIG.with_changes(seed=seed), load_corpus(CORPUS).text)
         self.vocab = self.trainer.vocab
-        self.train_steps = train_steps
+        self.train_steps = TRAIN_STEPS if train_steps is None else train_steps
         self.temperature = 0.8
         self.greedy = False
         self.rng = np.random.default_rng(seed)
@@ -187,7 +187,7 @@ class SamplingLesson(Lesson):
         words = pick(WORDS, lang)
         run = self.live
         with self.still():
-            line = status(run, lang, loss=not run.writing)
+            line = status(run, lang, loss=not run.writing, running="writing" if run.writing else "training")
             if not run.writing:
                 progress = Text(f"{words['training']}: {run.step}/{run.train_steps}   ")
                 progress.append(bar(run.step / max(run.train_steps, 1), 30), style="green")
