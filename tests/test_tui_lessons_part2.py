@@ -12,7 +12,7 @@ SIZE = (120, 40)
 
 @pytest.mark.parametrize("name,key,before,after", [
     ("bptt", "right_square_bracket", "k = 5", "k = 10"),
-    ("bptt", "left", "from t = T back to t = 20", "from t = T back to t = 19"),
+    ("bptt", "left", "from t = T back to t = 19", "from t = T back to t = 18"),
     ("vanishing", "left", "20 steps back: factor", "19 steps back: factor"),
     ("lstm", "down", "unit 0 ", "unit 1 "),
     ("lstm", "right", "at t=4 'k'", "at t=5 'e'"),

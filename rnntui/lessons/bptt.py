@@ -21,7 +21,11 @@ from rnntui.lessons.base import TRAINING_KEYS, Lesson, LessonKey, pick
 from rnntui.lessons.races import LESSON_RACE, RaceRun, first_at
 
 CELLS = ("lstm", "gru", "rnn")
-KS = (2, 5, 10, 15, 20)
+# The recall sequence is SPAN + 1 = 20 steps: every k here divides it, so the graded last step always
+# ends a whole chunk of k steps (with 21 steps, k=5 and k=10 would both leave it a chunk of its own),
+# and k = 20 is one chunk: full BPTT.
+SPAN = 19
+KS = (2, 4, 5, 10, 20)
 LEARNED = 0.9
 
 TEXT = {
@@ -64,6 +68,9 @@ WORDS = {
         "anyway": "The truncated copy learned anyway ({b:.0%}; full BPTT reached 90% at step {fa}, k={k} at step {fb}): "
                   "no gradient crossed a cut, but the carried state still held the symbol, and the last chunk learned to read it.",
         "neither": "Neither copy has learned it after {step} steps: full {a:.0%}, k={k} {b:.0%}.",
+        "no_cut": "k={k} covers the whole sequence: no cut, the same training as full BPTT ({a:.0%} and {b:.0%}).",
+        "ahead": "At step {step} the truncated copy is ahead ({b:.0%} against {a:.0%}): its carried state holds the symbol "
+                 "although no gradient crossed a cut.",
     },
     "ko": {
         "task": "무작위 채움 문자 L={span}개 뒤 기호 기억하기 (기호 {n}개, 우연 {c:.1%});  {cell}, k = {k}",
@@ -78,6 +85,9 @@ WORDS = {
         "anyway": "잘린 쪽도 결국 배웠습니다({b:.0%}; 90% 도달: 전체 BPTT 스텝 {fa}, k={k} 스텝 {fb}). "
                   "기울기는 경계를 넘지 못했지만, 전달된 상태가 기호를 담고 있었고 마지막 조각이 그것을 읽는 법을 배웠습니다.",
         "neither": "{step} 스텝 뒤에도 둘 다 배우지 못했습니다: 전체 {a:.0%}, k={k} {b:.0%}.",
+        "no_cut": "k={k}가 시퀀스 전체를 덮습니다. 잘림이 없어 전체 BPTT와 같은 학습입니다({a:.0%}, {b:.0%}).",
+        "ahead": "스텝 {step}에서 잘린 쪽이 앞섭니다({b:.0%} 대 {a:.0%}). 기울기는 경계를 넘지 못했지만 "
+                 "전달된 상태가 기호를 담고 있습니다.",
     },
 }
 
@@ -114,7 +124,7 @@ class BPTTLesson(Lesson):
         self.t: int | None = None  # how far the backward walk has come; None: at the last step
 
     def configs(self):
-        base = replace(LESSON_RACE, cells=(self.cell,), seed=self.seed)
+        base = replace(LESSON_RACE, span=SPAN, cells=(self.cell,), seed=self.seed)
         return {"full": replace(base, bptt=0), "cut": replace(base, bptt=self.k)}
 
     def press(self, action: str) -> None:
@@ -187,12 +197,16 @@ class BPTTLesson(Lesson):
         start = (T - 1) // k * k
         notes = [w["cut_note"].format(k=k, start=start) if start > 0 else w["reaches"].format(k=k)]
         chance = task.chance
-        if acc_full < LEARNED and acc_cut < LEARNED:
+        if start == 0:
+            notes.append(w["no_cut"].format(k=k, a=acc_full, b=acc_cut))
+        elif acc_full < LEARNED and acc_cut < LEARNED:
             notes.append(w["wait"].format(step=step) if step < 400 else w["neither"].format(step=step, a=acc_full, k=k, b=acc_cut))
         elif acc_cut < LEARNED:
             notes.append(w["costs"].format(a=acc_full, b=acc_cut, step=step))
-        elif start > 0:
-            notes.append(w["anyway"].format(b=acc_cut, fa=first_full if first_full is not None else "-", k=k, fb=first_cut))
+        elif acc_full < LEARNED:
+            notes.append(w["ahead"].format(a=acc_full, b=acc_cut, k=k, step=step))
+        else:
+            notes.append(w["anyway"].format(b=acc_cut, fa=first_full, k=k, fb=first_cut))
         return Group(
             Text(w["task"].format(span=task.span, n=len(task.answers), c=task.chance, cell=full.cell.upper(), k=k), style="bold"),
             grid,
