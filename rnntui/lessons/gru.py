@@ -56,7 +56,7 @@ def cell_drawing(step):
 
         h_{t-1} ──┬──────────▶( × )─────────────────────▶( + )──▶ h_t
                   │             ▲ z                         ▲
-                  └──▶ W_hn h + b_hn ──▶( × ) r ──▶ n ──▶( × ) 1 - z
+                  └──▶ W_hn h + b_hn ──▶( × ) r ──▶ tanh ──▶ n ──▶( × ) 1 - z
     """
     from rnntui.lessons.gate_parts import factor
 
@@ -71,7 +71,7 @@ def cell_drawing(step):
     col = d.put(2, split, "└──▶ W_hn h + b_hn ──▶( ")
     col = d.put(2, col, "× ) r ")
     col = d.put(2, col, f"{g['r']:.3f}", G)
-    col = d.put(2, col, " ──▶ n = tanh(W_in x + b_in + ...) ")
+    col = d.put(2, col, " ──▶ tanh ──▶ n ")
     col = d.put(2, col, f"{g['n']:.3f}", G)
     col = d.put(2, col, " ──▶( ")
     add = col

@@ -42,7 +42,7 @@ TRY_THIS = {
 
 WORDS = {
     "en": {
-        "step": "step", "chance": "chance", "params": "params", "first": "≥90% at step",
+        "step": "step", "chance": "chance", "params": "params", "first": "≥90% at step", "accuracy": "accuracy",
         "task": "recall a symbol after L={span} {filler} fillers",
         "noise": "random", "constant": "constant ('.')",
         "waiting": "Step {step}: nobody remembers yet (90% on the graded answer); keep training.",
@@ -55,7 +55,7 @@ WORDS = {
         "rnn_fixed": " With one constant filler it can park the symbol in a fixed point of its own dynamics.",
     },
     "ko": {
-        "step": "스텝", "chance": "우연", "params": "파라미터", "first": "90% 도달 스텝",
+        "step": "스텝", "chance": "우연", "params": "파라미터", "first": "90% 도달 스텝", "accuracy": "정확도",
         "task": "채움 문자 {filler} L={span}개 뒤 기호 기억하기",
         "noise": "무작위", "constant": "상수('.')",
         "waiting": "스텝 {step}: 아직 아무도 기억하지 못합니다(채점되는 답 90% 기준). 계속 학습하세요.",
@@ -136,8 +136,11 @@ class RaceLesson(Lesson):
         from rich.table import Table
         from rich.text import Text
 
+        from rnntui.lessons.draw import status
+
         w = pick(WORDS, lang)
         with self.still():
+            line = status(self.live, lang, loss=False)
             race, step = self.race, self.live.step
             racers = {r.cell: r for r in race.racers}
             chance = race.task.chance
@@ -150,7 +153,7 @@ class RaceLesson(Lesson):
             ]
         bar_width = max(10, min(30, width - 90))
         table = Table(box=None, padding=(0, 1), show_edge=False)
-        for header in ("", "H", w["params"], "accuracy", "", f"{w['step']} 0..{step}", w["first"]):
+        for header in ("", "H", w["params"], w["accuracy"], "", f"{w['step']} 0..{step}", w["first"]):
             table.add_column(header)
         for name, hidden, params, accuracy, curve, first in rows:
             filled = round(accuracy * bar_width)
@@ -162,7 +165,7 @@ class RaceLesson(Lesson):
             table.add_row(name, str(hidden), f"{params:,}", f"{accuracy:6.1%}", bar, sparkline(curve, width=40),
                           "-" if first is None else str(first))
         head = Text(f"{task}   {w['step']} {step}   {w['chance']} {chance:.1%}", style="bold")
-        return Group(head, Text(""), table, Text(""), *[Text(line) for line in lines])
+        return Group(head, Text(""), table, Text(""), *[Text(sentence) for sentence in lines], line)
 
 
 LESSON = RaceLesson

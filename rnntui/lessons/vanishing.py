@@ -146,9 +146,12 @@ class VanishingLesson(Lesson):
         from rich.table import Table
         from rich.text import Text
 
+        from rnntui.lessons.draw import status
+
         w = pick(WORDS, lang)
         with self.still():
             sf, now, step = self.measure()
+            line = status(self.live, lang, loss=False)
         before = self.before
         span = len(sf.factors)
         d = min(self.distance, span)
@@ -187,7 +190,7 @@ class VanishingLesson(Lesson):
         return Group(
             top, Text(w["at"].format(d=d, f=sf.factors[d - 1], p=sf.products[d], c=sf.chain[d], s=sf.sigma_max), style="bold"),
             *[Text(b) for b in bound], Text(""), Text(w["reach"].format(d=span), style="bold"), reach, Text(""),
-            *[Text(n) for n in notes],
+            *[Text(n) for n in notes], line,
         )
 
 
