@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import pytest
+from rich.cells import cell_len
 
 from rnntui.lessons import LESSONS, find
 from rnntui.lessons.base import LANGUAGES, MAX_TEXT_LINES, SCREEN_KEYS
@@ -100,6 +101,9 @@ def test_every_lesson_has_both_languages_and_at_most_eight_lines(lesson):
     for lang in LANGUAGES:
         assert lesson.title[lang] and lesson.try_this[lang]
         assert 1 <= len(lesson.text[lang]) <= MAX_TEXT_LINES
+        # one terminal line each at 120 columns (the screen pads one column a side): Hangul takes two cells
+        for line in [lesson.title[lang], lesson.try_this[lang], *lesson.text[lang]]:
+            assert cell_len(line) <= 118, line
     for key in lesson.keys:
         assert key.key not in SCREEN_KEYS
         assert set(key.help) == set(LANGUAGES)

@@ -14,6 +14,7 @@ from rich.cells import cell_len
 
 from rnntui.lessons import LESSONS
 from rnntui.tui.lessons.app import LessonsApp
+from rnntui.tui.lessons.feed import LessonTick
 from rnntui.tui.lessons.lesson_screen import LessonScreen
 from rnntui.tui.lessons.list_screen import LessonListScreen
 
@@ -166,3 +167,37 @@ def test_lesson_snapshot(snap_compare, quick_sampling, lesson):
         await pilot.pause(0.1)
 
     assert snap_compare(LessonsApp("en", lesson=lesson.name, seed=0), terminal_size=(120, 40), run_before=opened)
+
+
+def test_the_feed_posts_one_tick_at_a_time_and_keeps_what_came_meanwhile():
+    from rnntui.tui.lessons.feed import RunFeed
+    from rnntui.train.events import Finished, StepDone
+
+    posted = []
+    run = object()
+    feed = RunFeed(run, posted.append)
+    step = StepDone(1, 0.5, 1.0, 0, 0.1, 0.01)
+    feed(step)
+    feed(step)
+    feed(step)
+    assert len(posted) == 1 and posted[0].run is run  # the first tick is in flight: no more posted
+    assert feed.release() is True  # two steps came meanwhile: redraw again, still held
+    assert feed.release() is False  # nothing since: free
+    feed(Finished(3, "stopped"))
+    assert len(posted) == 2 and posted[1].finished
+
+
+async def test_a_tick_from_another_run_is_dropped():
+    app = LessonsApp("en", lesson="recurrence")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_text(pilot, r"step 0 ")
+        screen = app.screen
+        live = screen.lesson.live
+        for _ in range(3):
+            with live.stepping():
+                live.advance()  # the model moves, but no listener hears of it
+        screen.post_message(LessonTick(object(), False))
+        await pilot.pause(0.1)
+        assert "step 0 " in screen_text(app)  # the stranger's tick drew nothing
+        screen.post_message(LessonTick(screen.run_, False))
+        await wait_for_text(pilot, r"step 3 ")

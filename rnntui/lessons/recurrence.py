@@ -19,7 +19,7 @@ TEXT = {
         "the hidden node is connected to itself, a cycle. The same weights are used at every step.",
         "    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)        y_t = W_hy h_t",
         'Here: 3 hidden units, the vocabulary h, e, l, o, reading "hello"; x_t is one-hot.',
-        "rnntui's cell keeps two biases, b_ih and b_hh (as PyTorch does); b below is their sum.",
+        "rnntui's cell keeps two biases, b_ih (input side) and b_hh (hidden side); b below is their sum.",
         "Unrolled over time the one cell becomes a chain: x_t in (red), h_t (green), y_t out (blue).",
     ],
     "ko": [
@@ -28,7 +28,7 @@ TEXT = {
         "은닉 노드가 자기 자신과 연결된 순환 구조입니다. 모든 스텝에서 같은 가중치를 씁니다.",
         "    h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)        y_t = W_hy h_t",
         '여기서는 은닉 유닛 3개, 어휘 h, e, l, o로 "hello"를 읽습니다. x_t는 원-핫 벡터입니다.',
-        "rnntui의 셀은 편향을 b_ih와 b_hh 두 개 가집니다(PyTorch와 같음). 아래의 b는 그 합입니다.",
+        "rnntui의 셀은 편향을 b_ih(입력 쪽)와 b_hh(은닉 쪽) 두 개 가집니다. 아래의 b는 그 합입니다.",
         "시간 축으로 펼치면 하나의 셀이 사슬이 됩니다: 입력 x_t(빨강), h_t(초록), 출력 y_t(파랑).",
     ],
 }

@@ -54,24 +54,26 @@ EXAMPLES = {
     "en": {
         "one-to-one": 'One character in, one prediction out: the "hello" model reads h once. No sequence, no memory used.',
         "one-to-many": 'One start character, then a sequence out: the "hello" model writes from h, each output fed back in.',
-        "many-to-one": "A whole sequence in, one answer at its end: the recall task. The first symbol must be recalled",
+        "many-to-one": "A whole sequence in, one answer at its end: the recall task, which asks for its first symbol again.",
         "many-to-many-delayed": 'Read everything first, then write (as translation does): the model reads "hel", then writes.',
         "many-to-many-synced": 'An output at every input: the character language model on "hell", predicting each next one.',
     },
     "ko": {
         "one-to-one": '글자 하나를 넣고 예측 하나를 얻습니다. "hello" 모델이 h를 한 번 읽습니다. 시퀀스도, 기억도 없습니다.',
         "one-to-many": '시작 글자 하나로 시퀀스를 씁니다. "hello" 모델이 h에서 시작해 출력을 다시 입력으로 넣습니다.',
-        "many-to-one": "시퀀스 전체를 읽고 끝에서 답 하나를 냅니다: 기억(recall) 과제. 첫 기호를 끝에서 맞혀야 하며,",
+        "many-to-one": "시퀀스 전체를 읽고 끝에서 답 하나를 냅니다: 첫 기호를 끝에서 다시 맞히는 기억(recall) 과제.",
         "many-to-many-delayed": '먼저 모두 읽고 나서 씁니다(번역처럼). 모델이 "hel"을 읽은 뒤 씁니다.',
         "many-to-many-synced": '입력마다 출력이 있습니다: "hell" 위의 문자 단위 언어 모델이 매번 다음 글자를 예측합니다.',
     },
 }
 
 WORDS = {
-    "en": {"scored": "only that last position is scored;", "accuracy": "held-out accuracy", "chance": "chance",
-           "answer": "answer", "fed": "each written character is fed back as the next input"},
-    "ko": {"scored": "그 마지막 위치만 채점합니다.", "accuracy": "검증 정확도", "chance": "찍을 때",
-           "answer": "답", "fed": "쓴 글자는 다음 입력으로 다시 들어갑니다"},
+    "en": {"scored": "Only that last position is scored.", "accuracy": "held-out accuracy", "chance": "chance",
+           "answer": "answer", "fed": "each written character is fed back as the next input",
+           "right": "right: the first symbol was {}", "wrong": "wrong: the first symbol was {}"},
+    "ko": {"scored": "마지막 위치만 채점합니다.", "accuracy": "검증 정확도", "chance": "찍을 때",
+           "answer": "답", "fed": "쓴 글자는 다음 입력으로 다시 들어갑니다",
+           "right": "맞음: 첫 기호는 {}", "wrong": "틀림: 첫 기호는 {}"},
 }
 
 TEXT = {
@@ -210,7 +212,8 @@ class ShapesLesson(Lesson):
                 steps = len(sequence)
                 read_all = Shape(shape.key, "x" * steps, "." * (steps - 1) + "y")
                 example.append(boxes(read_all, list(sequence), [""] * (steps - 1) + [answer]))
-                example.append(Text(f"{words['answer']}: {answer}  p = {p:.3f}   (= {sequence[0]}?)"))
+                verdict = words["right" if answer == sequence[0] else "wrong"].format(sequence[0])
+                example.append(Text(f"{words['answer']}: {answer}  p = {p:.3f}   ({verdict})"))
                 example.append(Text(""))
                 example.append(line)
             elif shape.key == "one-to-one":
