@@ -1,6 +1,6 @@
 """One unit of an LSTM or a GRU at one timestep, taken apart: each gate's sum, its parts, its value.
 
-    i = σ(W_ii x + b_ii + W_hi h + b_hi)      (and f, g, o; PyTorch's order)
+    i = σ(W_ii x + b_ii + W_hi h + b_hi)      (and f, g, o: the model contract's gate order)
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 
 The values (the gates after their nonlinearity, c and h) are the engine's own,
@@ -59,7 +59,7 @@ class GateLine:
 
 @dataclass(frozen=True)
 class UnitStep:
-    """One unit at one step: its gate lines in PyTorch's order and its state before and after."""
+    """One unit at one step: its gate lines in the contract's order and its state before and after."""
 
     cell: str
     unit: int
@@ -184,7 +184,7 @@ def gate_equation(line: GateLine, digits: int = DIGITS) -> str:
 
 
 def state_equations(step: UnitStep, digits: int = DIGITS) -> list[str]:
-    """The new state from the gates: c and h for the LSTM, h for the GRU (PyTorch's z: z keeps the past)."""
+    """The new state from the gates: c and h for the LSTM, h for the GRU (rnntui's z: z keeps the past)."""
     n = lambda v: factor(v, digits)  # noqa: E731
     g = {line.gate: line.value for line in step.gates}
     if step.cell == "lstm":
@@ -198,5 +198,5 @@ def state_equations(step: UnitStep, digits: int = DIGITS) -> list[str]:
 
 
 def equations(step: UnitStep, digits: int = DIGITS) -> list[str]:
-    """Every gate in PyTorch's order, then the state: the lines `rnntui learn lstm --print` shows."""
+    """Every gate in the contract's order, then the state: the lines `rnntui learn lstm --print` shows."""
     return [gate_equation(line, digits) for line in step.gates] + state_equations(step, digits)

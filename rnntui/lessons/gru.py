@@ -1,7 +1,7 @@
 """Lesson 8, gru: the GRU cell with one unit's live numbers: r, z, n and h' = (1 - z) * n + z * h.
 
 The GRU has two gates and no separate cell state: the LSTM's c is folded into
-h. The view follows rnntui's (PyTorch's) convention, where z keeps the past:
+h. The view follows rnntui's convention (the model contract's), where z keeps the past:
 h' = (1 - z) * n + z * h. The lecture writes z as the weight of the present;
 the view says which it uses.
 """
@@ -18,19 +18,19 @@ TEXT = {
         "The GRU has two gates, reset r and update z, and one state: the LSTM's cell state and hidden state merged.",
         "  r = σ(...): how much of the previous state h the candidate may use;  n = tanh(W_in x + b_in + r * (W_hn h + b_hn))",
         "  z = σ(...): the share of the past against the present, doing the LSTM's input and forget gates' work.",
-        "This view uses rnntui's (PyTorch's) convention, h_t = (1 - z) * n + z * h_{t-1}: here z KEEPS the past.",
+        "This view uses rnntui's convention, h_t = (1 - z) * n + z * h_{t-1}: here z KEEPS the past.",
         "(The lecture writes it the other way round, with z weighing the present: z there is 1 - z here.)",
         f"Below: one unit of a small GRU training on the `{CORPUS}` corpus, at one character of the probe text,",
-        "each gate's sum split into its parts (PyTorch's order r, z, n), and the unit over the whole probe.",
+        "each gate's sum split into its parts (the model's order r, z, n), and the unit over the whole probe.",
     ],
     "ko": [
         "GRU는 리셋 게이트 r과 업데이트 게이트 z 두 개만 가지며, LSTM의 셀 상태와 은닉 상태가 하나로 합쳐져 있습니다.",
         "  r = σ(...): 후보가 이전 상태 h를 얼마나 쓸지;  n = tanh(W_in x + b_in + r * (W_hn h + b_hn))",
         "  z = σ(...): 과거와 현재의 비율. LSTM의 입력 게이트와 망각 게이트의 역할을 합니다.",
-        "이 화면은 rnntui(PyTorch)의 관례 h_t = (1 - z) * n + z * h_{t-1}을 따릅니다. 여기서 z는 과거를 '유지'합니다.",
+        "이 화면은 rnntui의 관례 h_t = (1 - z) * n + z * h_{t-1}을 따릅니다. 여기서 z는 과거를 '유지'합니다.",
         "(강의는 반대로 z가 현재 정보의 비중입니다. 강의의 z는 여기의 1 - z입니다.)",
         f"아래: `{CORPUS}` 말뭉치로 학습 중인 작은 GRU의 한 유닛, 탐침 문장의 한 글자 시점에서의 값,",
-        "각 게이트의 합을 부분으로 나눈 식(PyTorch 순서 r, z, n), 그리고 문장 전체에 걸친 그 유닛.",
+        "각 게이트의 합을 부분으로 나눈 식(모델의 순서 r, z, n), 그리고 문장 전체에 걸친 그 유닛.",
     ],
 }
 

@@ -23,7 +23,7 @@ TEXT = {
         "  information kept;  c_t = f * c_{t-1} + i * g;  output gate o: h_t = o * tanh(c_t), to the next step.",
         "Gates are sigmoids (between 0 and 1), the candidate a tanh. Below, one unit of a small LSTM training on",
         f"the `{CORPUS}` corpus, at one character of the probe text; each gate's sum is split into its four parts",
-        "(PyTorch's order i, f, g, o), and the unit's values over the whole probe are side by side underneath.",
+        "(the model's order i, f, g, o), and the unit's values over the whole probe are side by side underneath.",
     ],
     "ko": [
         "LSTM은 은닉 상태 h에 셀 상태(cell state) c를 더합니다. 셀 상태는 셀의 위쪽을 거의 그대로 지나가는",
@@ -32,7 +32,7 @@ TEXT = {
         "  c_t = f * c_{t-1} + i * g;  출력 게이트 o: h_t = o * tanh(c_t), 다음 스텝으로 전달됩니다.",
         "게이트는 시그모이드(0과 1 사이), 후보는 tanh입니다. 아래는 작은 LSTM이",
         f"`{CORPUS}` 말뭉치로 학습하는 동안 한 유닛의 한 글자 시점 값이며, 각 게이트의 합을 네 부분으로 나눕니다",
-        "(PyTorch 순서 i, f, g, o). 그 아래에 탐침 문장 전체에 걸친 그 유닛의 값들이 나란히 있습니다.",
+        "(모델의 순서 i, f, g, o). 그 아래에 탐침 문장 전체에 걸친 그 유닛의 값들이 나란히 있습니다.",
     ],
 }
 
