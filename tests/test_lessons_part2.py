@@ -1,9 +1,12 @@
 """Lessons 5-9 headless: `rnntui learn NAME --print`, its numbers checked against the models they come from."""
 
+import json
 import re
 
 import numpy as np
 import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file
 from cli_helpers import run
 from test_lesson_maths import check_equation_line
 
@@ -25,63 +28,69 @@ def equation_lines(text):
 
 
 @pytest.mark.parametrize("cell,unit,at", [("lstm", 5, 9), ("gru", 2, 16)])
-def test_printed_gates_add_up_and_match_pytorch_cells(cell, unit, at):
+def test_printed_gates_add_up_and_match_pytorch_cells(cell, unit, at, tmp_path):
     out = printed(cell, "--print", "--steps", "12", "--unit", unit, "--at", at, "--seed", "1")
     lines = equation_lines(out)
     order = [line.split(" = ")[0] for line in lines]
     assert order == (["i", "f", "g", "o", "c", "h"] if cell == "lstm" else ["r", "z", "n", "h"])  # PyTorch's order
     for line in lines:
         check_equation_line(line)
-    # The same lesson, trained the same 12 steps, gives the tensors the printed numbers must come from.
+    # The same lesson, trained the same 12 steps and saved as a checkpoint: the printed numbers must
+    # follow from the file's tensors alone.
     lesson = find(cell)(seed=1)
     lesson.train(12)
-    model, vocab = lesson.live.model, lesson.live.trainer.vocab
+    lesson.live.trainer.save(tmp_path / "lesson.safetensors")
+    tensors = load_file(str(tmp_path / "lesson.safetensors"))
+    vocab = json.loads(safe_open(str(tmp_path / "lesson.safetensors"), "np").metadata()["vocab"])
     value = {line.split(" = ")[0]: float(line.rsplit(" = ", 1)[1]) for line in lines}
-    expected = reference_step(model, vocab.encode(PROBE), at, cell)
+    expected = reference_step(tensors, [vocab.index(ch) for ch in PROBE], at, cell)
     for name, v in value.items():
         assert v == pytest.approx(expected[name][unit], abs=6e-4), name
     assert f"unit {unit}" in out and f"t={at} {PROBE[at]!r}" in out
 
 
-def reference_step(model, ids, at, cell):
-    """Gates and state at step `at`, from the model's tensors: PyTorch's own cells where installed, else NumPy."""
-    p = {k: v.astype(np.float64) for k, v in model.params.items()}
-    H = model.shape.hidden_size
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def reference_step(tensors, ids, at, cell):
+    """Gates and state at step `at` from a checkpoint's tensors: PyTorch's own cells carry the state up to it
+    where torch is installed, a NumPy loop written out here otherwise; the gates at `at` from the two sums."""
+    p = {k: v.astype(np.float64) for k, v in tensors.items()}
+    W_ih, W_hh, b_ih, b_hh = (p[f"rnn.{name}_l0"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    H = W_hh.shape[1]
     x = p["embedding.weight"][ids[: at + 1]]
+    h, c = np.zeros(H), np.zeros(H)
     try:
         import torch
     except ImportError:
         torch = None
-    if torch is not None:
-        T = lambda a: torch.from_numpy(a)  # noqa: E731
-        Cell = torch.nn.LSTMCell if cell == "lstm" else torch.nn.GRUCell
-        module = Cell(x.shape[1], H).double()
-        module.load_state_dict({"weight_ih": T(p["rnn.weight_ih_l0"]), "weight_hh": T(p["rnn.weight_hh_l0"]),
-                                "bias_ih": T(p["rnn.bias_ih_l0"]), "bias_hh": T(p["rnn.bias_hh_l0"])})
-        h, c = torch.zeros(1, H, dtype=torch.float64), torch.zeros(1, H, dtype=torch.float64)
+    for s in range(at + 1):
+        a, b = W_ih @ x[s] + b_ih, W_hh @ h + b_hh  # the input side and the hidden side of every gate
+        if cell == "lstm":
+            i, f, g, o = sigmoid(a[:H] + b[:H]), sigmoid(a[H:2*H] + b[H:2*H]), np.tanh(a[2*H:3*H] + b[2*H:3*H]), \
+                sigmoid(a[3*H:] + b[3*H:])
+            gates, h_prev, c_prev = dict(i=i, f=f, g=g, o=o), h, c
+            c = f * c + i * g
+            h = o * np.tanh(c)
+        else:
+            r, z = sigmoid(a[:H] + b[:H]), sigmoid(a[H:2*H] + b[H:2*H])
+            n = np.tanh(a[2*H:] + r * b[2*H:])
+            gates, h_prev = dict(r=r, z=z, n=n), h
+            h = (1 - z) * n + z * h
+    if torch is not None:  # the state from PyTorch's own cell, stepped over the same inputs
+        module = (torch.nn.LSTMCell if cell == "lstm" else torch.nn.GRUCell)(x.shape[1], H).double()
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in
+                                dict(weight_ih=W_ih, weight_hh=W_hh, bias_ih=b_ih, bias_hh=b_hh).items()})
+        state = (torch.zeros(1, H, dtype=torch.float64),) * (2 if cell == "lstm" else 1)
         with torch.no_grad():
-            for s in range(at):
-                if cell == "lstm":
-                    h, c = module(T(x[s : s + 1]), (h, c))
-                else:
-                    h = module(T(x[s : s + 1]), h)
-            a = torch.nn.functional.linear(T(x[at : at + 1]), module.weight_ih, module.bias_ih)[0].numpy()
-            b = torch.nn.functional.linear(h, module.weight_hh, module.bias_hh)[0].numpy()
-            h_prev, c_prev = h[0].numpy(), c[0].numpy()
-            after = module(T(x[at : at + 1]), (h, c) if cell == "lstm" else h)
-    else:
-        raise pytest.skip.Exception("torch is not installed; test_lesson_maths checks the gates against NumPy")
-    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
-    if cell == "lstm":
-        out = dict(i=sig(a[:H] + b[:H]), f=sig(a[H:2*H] + b[H:2*H]), g=np.tanh(a[2*H:3*H] + b[2*H:3*H]),
-                   o=sig(a[3*H:] + b[3*H:]))
-        out["c"], out["h"] = after[1][0].numpy(), after[0][0].numpy()
-        assert np.allclose(out["c"], out["f"] * c_prev + out["i"] * out["g"])
-    else:
-        r, z = sig(a[:H] + b[:H]), sig(a[H:2*H] + b[H:2*H])
-        out = dict(r=r, z=z, n=np.tanh(a[2*H:] + r * b[2*H:]), h=after[0].numpy())
-        assert np.allclose(out["h"], (1 - z) * out["n"] + z * h_prev)
-    return out
+            for s in range(at + 1):
+                state = module(torch.from_numpy(x[s : s + 1]), state if cell == "lstm" else state[0])
+                state = state if cell == "lstm" else (state,)
+        np.testing.assert_allclose(h, state[0][0].numpy(), atol=1e-12)
+        if cell == "lstm":
+            np.testing.assert_allclose(c, state[1][0].numpy(), atol=1e-12)
+    return dict(gates, h=h, h_prev=h_prev, **(dict(c=c, c_prev=c_prev) if cell == "lstm" else {}))
 
 
 def test_unit_and_at_are_refused_where_they_mean_nothing():
