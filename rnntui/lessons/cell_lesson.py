@@ -22,7 +22,8 @@ WINDOW = 15  # timesteps of the probe shown side by side around the cursor
 
 
 def text_config(cell: str, seed: int) -> TrainConfig:
-    """Measured on 2 busy cores: 200 steps in 20-40 s, the loss from 3.9 to about 1.6 nats."""
+    """Measured on 2 busy cores (seed 0): 200 steps take 18 s at full speed and 22 s at the screen's 10
+    steps a second; the loss falls from 3.9 nats to 2.0 (LSTM) and 1.7 (GRU)."""
     return TrainConfig(
         corpus=CORPUS, cell=cell, hidden=32, embed=16, seq_len=32, batch=16, lr=1e-2, val_frac=0.0,
         steps=10**9, eval_every=10**9, sample_every=10**9, seed=seed,
