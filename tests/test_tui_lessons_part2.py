@@ -77,3 +77,14 @@ def test_lstm_snapshot_in_korean(snap_compare):
         await pilot.pause(0.1)
 
     assert snap_compare(TrainedLessonApp("lstm", 40, lang="ko"), terminal_size=SIZE, run_before=shown)
+
+
+async def test_changing_k_starts_both_copies_again():
+    app = LessonsApp(lang="en", lesson="bptt")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "step 0 " in screen_text(app), what="step 0")
+        for _ in range(3):
+            await pilot.press("s")
+        await wait_until(pilot, lambda: "step 3 " in screen_text(app), what="step 3")
+        await pilot.press("right_square_bracket")
+        await wait_until(pilot, lambda: "k = 10" in screen_text(app) and "step 0 " in screen_text(app), what="k=10 from 0")

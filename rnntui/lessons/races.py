@@ -49,6 +49,8 @@ class RaceRun(LessonRun):
         return next(iter(self.races.values())).racers[0]
 
     def _rebuild(self) -> None:
+        """New races from the current options, untrained: the step count starts again with them."""
+        self.step, self.last = 0, None
         self.races = build_races(self.configs())
         if self.built is not None:
             self.built(self.races)
