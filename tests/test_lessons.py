@@ -20,10 +20,9 @@ import pytest
 from rich.cells import cell_len
 
 from rnntui.lessons import LESSONS, find
-from rnntui.lessons.base import LANGUAGES, MAX_TEXT_LINES, SCREEN_KEYS
+from rnntui.lessons.base import LANGUAGES, MAX_TEXT_LINES, SCREEN_KEYS, default_language
 from rnntui.lessons.hello import CHARS, hello_run
 from rnntui.train.events import StepDone
-from rnntui.cli.learn import default_language
 from tests.cli_helpers import run
 
 NUMBER = r"-?\d+\.\d+"

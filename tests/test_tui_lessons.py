@@ -184,7 +184,7 @@ def test_the_feed_posts_one_tick_at_a_time_and_keeps_what_came_meanwhile():
     assert feed.release() is True  # two steps came meanwhile: redraw again, still held
     assert feed.release() is False  # nothing since: free
     feed(Finished(3, "stopped"))
-    assert len(posted) == 2 and posted[1].finished
+    assert len(posted) == 2  # free again: the next event posts at once
 
 
 async def test_a_tick_from_another_run_is_dropped():
@@ -196,8 +196,31 @@ async def test_a_tick_from_another_run_is_dropped():
         for _ in range(3):
             with live.stepping():
                 live.advance()  # the model moves, but no listener hears of it
-        screen.post_message(LessonTick(object(), False))
+        screen.post_message(LessonTick(object()))
         await pilot.pause(0.1)
         assert "step 0 " in screen_text(app)  # the stranger's tick drew nothing
-        screen.post_message(LessonTick(screen.run_, False))
+        screen.post_message(LessonTick(screen.run_))
         await wait_for_text(pilot, r"step 3 ")
+
+
+async def test_the_list_opens_over_another_app_and_esc_returns_to_it():
+    """How the playground opens the lessons: push the list; Esc comes back to what was there."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from rnntui.tui.lessons.list_screen import lesson_list
+
+    class Host(App):
+        def compose(self):
+            yield Static("the host screen")
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(lesson_list("ko"))
+        await wait_for_text(pilot, "rnntui 강의")
+        await pilot.press("enter")
+        await wait_for_text(pilot, r"1\. 순환 구조")
+        await tap(pilot, "escape")
+        await wait_for_text(pilot, "rnntui 강의")
+        await tap(pilot, "escape")
+        await wait_for_text(pilot, "the host screen")

@@ -11,7 +11,6 @@ LANG: Korean when it starts with "ko").
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import typer
@@ -19,14 +18,6 @@ import typer
 from rnntui.cli.common import app, error_line, fail_cleanly
 
 PRINT_WIDTH = 120  # the width the lessons are laid out for (a 120x40 terminal)
-
-
-def default_language() -> str:
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(variable, "")
-        if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "en"
 
 
 @app.command()
@@ -43,7 +34,7 @@ def learn(
 ) -> None:
     """The lecture on recurrent networks, one lesson at a time, on small models training live."""
     from rnntui.lessons import LESSONS, find
-    from rnntui.lessons.base import LANGUAGES, pick
+    from rnntui.lessons.base import LANGUAGES, default_language, pick
 
     language = lang or default_language()
     if language not in LANGUAGES:
@@ -89,10 +80,13 @@ def print_lesson(lesson, lang: str, steps: int, width: int) -> None:
 
     lesson.train(steps)
     console = Console(width=width, highlight=False)
-    console.print(Text(f"{lesson.number}. {pick(lesson.title, lang)}", style="bold"))
-    for line in pick(lesson.text, lang):
-        console.print(Text(line))
-    console.print()
-    console.print(lesson.view(lang, width))
-    console.print()
-    console.print(Text(pick(lesson.try_this, lang), style="italic"))
+    with console.capture() as captured:
+        console.print(Text(f"{lesson.number}. {pick(lesson.title, lang)}", style="bold"))
+        for line in pick(lesson.text, lang):
+            console.print(Text(line))
+        console.print()
+        console.print(lesson.view(lang, width))
+        console.print()
+        console.print(Text(pick(lesson.try_this, lang), style="italic"))
+    # Tables pad every line to the full width; notes are better without the trailing blanks.
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))

@@ -23,6 +23,7 @@ Nothing here imports Textual; Rich is imported only inside `view`.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,15 @@ class Lesson:
 
     def action_for(self, key: str) -> str | None:
         return next((k.action for k in self.keys if k.key == key), None)
+
+
+def default_language() -> str:
+    """The locale's language, as POSIX ranks the variables: Korean when it starts with "ko"."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
 
 
 def pick(texts: dict, lang: str):

@@ -17,18 +17,15 @@ from collections.abc import Callable
 
 from textual.message import Message
 
-from rnntui.train.events import Finished
-
 PERIOD = 0.05  # seconds between redraws at most: 20 a second
 
 
 class LessonTick(Message):
     """Something happened in `run` since the screen last drew it."""
 
-    def __init__(self, run: object, finished: bool) -> None:
+    def __init__(self, run: object) -> None:
         super().__init__()
         self.run = run
-        self.finished = finished
 
 
 class RunFeed:
@@ -46,7 +43,7 @@ class RunFeed:
                 return
             self._in_flight = True
             self._dirty = False
-        self._post(LessonTick(self.run, isinstance(event, Finished)))
+        self._post(LessonTick(self.run))
 
     def release(self) -> bool:
         """After a redraw's quiet period: True (and still held) when more happened meanwhile."""
