@@ -56,6 +56,38 @@ def test_reach_matches_a_direct_computation(cell, layers):
         assert reach[-1, position - t] == pytest.approx(expected, rel=1e-6)
 
 
+def test_lstm_reach_through_c_matches_a_direct_computation():
+    """The LSTM's reach through its cell state: nudge c_t, with h_t = o_t * tanh(c_t) following it, and watch
+    the scored loss. Both of c_t's ways forward count: into c_(t+1) and into h_t."""
+    model = CharRNN(ModelShape("lstm", 5, 3, 4, 1), dtype=np.float64, seed=3, forget_bias=2.0)
+    rng = np.random.default_rng(5)
+    inputs, targets, position = rng.integers(0, 5, 9), rng.integers(0, 5, 9), 7
+    through_c = probe_reach(model, inputs, targets, position, through="c")
+    through_h = probe_reach(model, inputs, targets, position)
+    eps = 1e-6
+    for t in range(position):
+        run = model.forward(inputs[None, : t + 1], trace=True)
+        (_, c), = run.state
+        o = run.trace[0]["o"][:, -1]
+        mask = np.zeros((1, position - t))
+        mask[0, -1] = 1.0
+
+        def loss(c_nudged):
+            rest = inputs[None, t + 1 : position + 1], targets[None, t + 1 : position + 1]
+            return model.forward(*rest, mask, state=[(o * np.tanh(c_nudged), c_nudged)]).loss
+
+        grad = np.zeros_like(c)
+        for i in range(c.size):
+            up, down = c.copy(), c.copy()
+            up.flat[i] += eps
+            down.flat[i] -= eps
+            grad.flat[i] = (loss(up) - loss(down)) / (2 * eps)
+        assert through_c[0, position - t] == pytest.approx(np.linalg.norm(grad), rel=1e-6)
+    assert not np.allclose(through_c, through_h)  # two different quantities, not h measured twice
+    with pytest.raises(ValueError, match="cell state"):
+        probe_reach(CharRNN(ModelShape("gru", 5, 3, 4, 1)), inputs, targets, position, through="c")
+
+
 def test_reach_averages_probes_geometrically_and_a_vanilla_rnn_vanishes():
     task = RecallTask(span=30)
     model = CharRNN(ModelShape("rnn", task.vocab.size, 8, 16, 1), dtype=np.float64, seed=0)

@@ -29,6 +29,8 @@ def learn(
     steps: Optional[int] = typer.Option(None, "--steps", min=0, help="Training steps before --print (default: the lesson's own)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the lesson's model."),
     width: int = typer.Option(PRINT_WIDTH, "--width", min=40, help="Width --print lays the view out in."),
+    unit: Optional[int] = typer.Option(None, "--unit", help="lstm and gru: the unit whose gates --print shows."),
+    at: Optional[int] = typer.Option(None, "--at", help="lstm and gru: the timestep of the probe text --print shows."),
 ) -> None:
     """The lecture on recurrent networks, one lesson at a time, on small models training live."""
     from rnntui.lessons import LESSONS, find
@@ -51,7 +53,17 @@ def learn(
         if chosen is None:
             error_line("--print needs a lesson's name or number")
             raise typer.Exit(2)
-        print_lesson(chosen(seed), language, chosen.default_steps if steps is None else steps, width)
+        shown = chosen(seed)
+        if unit is not None or at is not None:
+            if not hasattr(shown, "focus"):
+                error_line(f"--unit and --at are for the lstm and gru lessons, not {chosen.name}")
+                raise typer.Exit(2)
+            try:
+                shown.focus(unit, at)
+            except ValueError as problem:
+                error_line(str(problem))
+                raise typer.Exit(2)
+        print_lesson(shown, language, chosen.default_steps if steps is None else steps, width)
         return
     terminal_ui_signals()
     from rnntui.tui.lessons.app import run_lessons

@@ -255,7 +255,8 @@ class LSTMCell(Cell):
         self.hs, self.cs, self.acts, self.tanh_c = hs, cs, acts, tanh_c
         return hs[1:], (hs[T].copy(), cs[T].copy())
 
-    def backward(self, dh_out, dstate, W_hh, reach=None):
+    def backward(self, dh_out, dstate, W_hh, reach=None, cell_reach=None):
+        """`cell_reach`, when given, gets ||dLoss/dc_t|| for every t: where the LSTM keeps its memory."""
         T, B, H = dh_out.shape
         dtype = dh_out.dtype
         f = self.acts[:, :, 1]
@@ -287,6 +288,8 @@ class LSTMCell(Cell):
                     reach[t] = np.linalg.norm(dh)
                 # reference.lstm_step_backward: dc = dc + dh * o * (1 - tanh(c)**2)
                 dc += np.multiply(dh, dc_from_dh_t, out=scratch)
+                if cell_reach is not None:
+                    cell_reach[t] = np.linalg.norm(dc)  # dLoss/dc_t whole: from c_{t+1} and from h_t
                 # reference.lstm_step_backward: di = dc * g, df = dc * c_prev, dg = dc * i,
                 # each times its nonlinearity's derivative: d_sum_i, d_sum_f, d_sum_g
                 np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)

@@ -243,13 +243,16 @@ class CharRNN:
 
     # ----- backward ---------------------------------------------------------------------
 
-    def backward(self, dstate: State | None = None, reach: bool = False):
+    def backward(self, dstate: State | None = None, reach: bool | str = False):
         """Gradients of the last forward's loss into `self.grads`.
 
         `dstate` is dLoss/d(final state) from a later chunk (exact full BPTT in
         pieces); the return value is dLoss/d(initial state), and, with `reach`,
-        the norm of dLoss/dh_t for every timestep, per layer.
+        the norm of dLoss/dh_t for every timestep, per layer. `reach="c"` gives
+        the LSTM's dLoss/dc_t instead: after training its memory lives in c.
         """
+        if reach == "c" and self.shape.cell != "lstm":
+            raise ValueError("only the LSTM has a cell state c to measure the reach through")
         c = self._cache
         if c is None or c["dlogits"] is None:
             raise RuntimeError("backward needs a forward pass with targets first")
@@ -269,7 +272,10 @@ class CharRNN:
             W_ih, W_hh, _, _ = self._layer(k)
             if c["drop_masks"][k] is not None:
                 dx = dx * c["drop_masks"][k].reshape(T, B, H)
-            d_in, d_hid, dstate0[k] = cell.backward(dx, dstate[k], W_hh, reaches[k] if reach else None)
+            if reach == "c":
+                d_in, d_hid, dstate0[k] = cell.backward(dx, dstate[k], W_hh, cell_reach=reaches[k])
+            else:
+                d_in, d_hid, dstate0[k] = cell.backward(dx, dstate[k], W_hh, reaches[k] if reach else None)
             # reference.sum_grads for all steps at once, then dx = d_in @ W_ih
             same_sum = d_in is d_hid  # RNN and LSTM add both biases at one sum: one gradient for both
             d_in = d_in.reshape(T * B, -1)

@@ -27,21 +27,22 @@ class Reach:
         return float(self.norms[layer, distance] / self.norms[layer, 0])
 
 
-def probe_reach(model: CharRNN, inputs: np.ndarray, targets: np.ndarray, position: int) -> np.ndarray:
+def probe_reach(model: CharRNN, inputs: np.ndarray, targets: np.ndarray, position: int, through: str = "h") -> np.ndarray:
     """[layers, position + 1]: ||dLoss/dh_t|| for one sequence scored only at `position`, from t = position down to 0.
 
     The sequence is cut after the scored position, so nothing later enters.
+    `through="c"` measures an LSTM's ||dLoss/dc_t|| instead.
     """
     inputs = np.asarray(inputs)[None, : position + 1]
     targets = np.asarray(targets)[None, : position + 1]
     mask = np.zeros(inputs.shape, np.float32)
     mask[0, position] = 1.0
     model.forward(inputs, targets, mask)
-    _, reaches = model.backward(reach=True)
+    _, reaches = model.backward(reach="c" if through == "c" else True)
     return np.array([r[::-1] for r in reaches])  # index = distance back
 
 
-def gradient_reach(model: CharRNN, batch: TaskBatch) -> Reach:
+def gradient_reach(model: CharRNN, batch: TaskBatch, through: str = "h") -> Reach:
     """Each sequence of `batch` probed at its last scored position; per distance, the geometric mean over sequences.
 
     A geometric mean because the norms span orders of magnitude: an arithmetic
@@ -53,7 +54,7 @@ def gradient_reach(model: CharRNN, batch: TaskBatch) -> Reach:
     for b in range(batch.inputs.shape[0]):
         scored = np.flatnonzero(batch.mask[b])
         if len(scored):
-            curves.append(probe_reach(model, batch.inputs[b], batch.targets[b], int(scored[-1])))
+            curves.append(probe_reach(model, batch.inputs[b], batch.targets[b], int(scored[-1]), through))
     if not curves:
         raise ValueError("the probe batch has no scored position")
     longest = max(c.shape[1] for c in curves)
