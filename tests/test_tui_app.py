@@ -16,11 +16,11 @@ from textual._context import visible_screen_stack
 from textual.widgets import Button, Input
 
 from rnntui.tui.app import PlaygroundApp, make_app
-from rnntui.tui.dialogs import ConfirmDialog, PathDialog
-from rnntui.tui.help import HelpScreen
-from rnntui.tui.live import CONTINUATION_LENGTH
-from rnntui.tui.runner import PLAYGROUND_CONFIG, new_trainer
-from rnntui.tui.samples import MAX_ENTRIES
+from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
+from rnntui.tui.playground.help import HelpScreen
+from rnntui.tui.playground.live import CONTINUATION_LENGTH
+from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.playground.samples import MAX_ENTRIES
 
 TINY = PLAYGROUND_CONFIG.with_changes(
     corpus="fables", hidden=16, embed=8, batch=4, seq_len=16, eval_every=5, eval_chars=400, seed=3,
@@ -501,7 +501,7 @@ async def test_choosing_gru_builds_a_gru_and_the_gates_show_its_quantities():
 
 def test_the_feed_coalesces_steps_and_keeps_every_other_event():
     from rnntui.train.events import EvalDone, StepDone
-    from rnntui.tui.bridge import EventFeed
+    from rnntui.tui.playground.bridge import EventFeed
 
     feed = EventFeed()
     for step in range(1, 1001):
@@ -520,7 +520,7 @@ def test_the_feed_coalesces_steps_and_keeps_every_other_event():
 def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
     import math
 
-    from rnntui.tui.braille_plot import Series, render_chart
+    from rnntui.tui.widgets.braille_plot import Series, render_chart
 
     train = [(s, 4.0 * math.exp(-s / 300) + 1.0) for s in range(1, 2001)]
     val = [(s, 4.0 * math.exp(-s / 300) + 1.3) for s in range(100, 2001, 100)]
@@ -539,7 +539,7 @@ def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
 
 
 async def test_m_opens_the_memory_lab_and_pauses_the_playground():
-    from rnntui.tui.lab_screen import LabScreen
+    from rnntui.tui.lab.screen import LabScreen
 
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:

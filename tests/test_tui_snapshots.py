@@ -9,7 +9,7 @@ Regenerate after a deliberate change with `pytest tests/test_tui_snapshots.py --
 from __future__ import annotations
 
 from rnntui.tui.app import PlaygroundApp
-from rnntui.tui.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer
 
 SEEDED = PLAYGROUND_CONFIG.with_changes(
     corpus="fables", layers=2, hidden=24, embed=8, batch=4, seq_len=32, eval_every=20, eval_chars=400, seed=7,

@@ -3,7 +3,7 @@
 The app owns one TrainingRunner (the trainer and its thread) at a time. It
 never runs the training model itself: training happens on the runner's
 thread, and samples, prompt continuations and gate traces on snapshots in
-thread workers (live.py). Replacing the model (reset, new shape, load) builds
+thread workers (playground/live.py). Replacing the model (reset, new shape, load) builds
 the new trainer in a worker and swaps it in only once it exists, so a corpus
 or a file that fails leaves the current model as it was.
 """
@@ -22,17 +22,17 @@ from textual.widgets import Button, Footer, Input
 
 from rnntui.errors import RnntuiError
 from rnntui.train.config import TrainConfig
-from rnntui.tui.bridge import POLLS_PER_SECOND
-from rnntui.tui.controls import LIVE_FIELDS, ControlsPane
-from rnntui.tui.dialogs import ConfirmDialog, PathDialog
-from rnntui.tui.gates import GatesPane
-from rnntui.tui.help import HelpScreen
-from rnntui.tui.live import SAMPLE_EVERY, TRACE_EVERY, LiveViews
-from rnntui.tui.loss_chart import LossChart
-from rnntui.tui.prompt import PromptPane
-from rnntui.tui.runner import PLAYGROUND_CONFIG, SharedTrainer, TrainingRunner, new_trainer, open_trainer
-from rnntui.tui.samples import SamplesPane
-from rnntui.tui.status import StatusLine
+from rnntui.tui.playground.bridge import POLLS_PER_SECOND
+from rnntui.tui.playground.controls import LIVE_FIELDS, ControlsPane
+from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
+from rnntui.tui.playground.gates import GatesPane
+from rnntui.tui.playground.help import HelpScreen
+from rnntui.tui.playground.live import SAMPLE_EVERY, TRACE_EVERY, LiveViews
+from rnntui.tui.playground.loss_chart import LossChart
+from rnntui.tui.playground.prompt import PromptPane
+from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, SharedTrainer, TrainingRunner, new_trainer, open_trainer
+from rnntui.tui.playground.samples import SamplesPane
+from rnntui.tui.playground.status import StatusLine
 
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.0, 3.0)
@@ -367,7 +367,7 @@ class PlaygroundApp(LiveViews, App):
 
     def action_memory_lab(self) -> None:
         """The lab races its own three models; the playground pauses so they get the cores."""
-        from rnntui.tui.lab_screen import LabScreen  # loaded only when the lab is opened
+        from rnntui.tui.lab.screen import LabScreen  # loaded only when the lab is opened
 
         if self.training:
             self.action_pause()

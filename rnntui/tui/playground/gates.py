@@ -18,9 +18,9 @@ from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.tui import gate_stats
-from rnntui.tui.heatmap import ColourScale, HeatmapView, column_label, visible_char
-from rnntui.tui.unit_text import UnitTextView
+from rnntui.tui.playground import gate_stats
+from rnntui.tui.widgets.heatmap import ColourScale, HeatmapView, column_label, visible_char
+from rnntui.tui.playground.unit_text import UnitTextView
 
 PLACEHOLDER = "press space to train; the gates appear here"
 

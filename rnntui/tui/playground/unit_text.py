@@ -16,7 +16,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rnntui.tui.heatmap import ColourScale, visible_char
+from rnntui.tui.widgets.heatmap import ColourScale, visible_char
 
 CAPTION_STYLE = Style(dim=True, italic=True)
 CURSOR_STYLE = Style(bold=True, underline=True)

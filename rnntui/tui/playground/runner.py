@@ -13,7 +13,7 @@ import threading
 from rnntui.train.config import TrainConfig
 from rnntui.train.events import Finished
 from rnntui.train.trainer import Trainer
-from rnntui.tui.bridge import EventFeed
+from rnntui.tui.playground.bridge import EventFeed
 
 # The playground trains until the person stops it.
 UNBOUNDED = 10**9

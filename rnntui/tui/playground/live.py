@@ -19,10 +19,10 @@ from textual.worker import get_current_worker
 from rnntui.engine.optim import all_finite
 from rnntui.train.events import EvalDone, Failed, Finished, SampleReady
 from rnntui.train.sampling import generate
-from rnntui.tui.probe import Trace, known_text, trace_model, validation_snippet
-from rnntui.tui.runner import TrainingRunner
-from rnntui.tui.samples import marked_prompt
-from rnntui.tui.status import Status
+from rnntui.tui.playground.probe import Trace, known_text, trace_model, validation_snippet
+from rnntui.tui.playground.runner import TrainingRunner
+from rnntui.tui.playground.samples import marked_prompt
+from rnntui.tui.playground.status import Status
 
 SAMPLE_EVERY = 4.0  # seconds between samples while training
 TRACE_EVERY = 2.0  # seconds between gate traces while training
