@@ -523,7 +523,8 @@ class PlaygroundApp(App):
         self.temperature = min(high, max(low, round(self.temperature + direction * TEMPERATURE_STEP, 2)))
 
     def action_prompt(self) -> None:
-        self.prompt.input.focus()
+        # At once, not after the keys already waiting: "p" then "The fox" typed fast must all be text.
+        self.screen.set_focus(self.prompt.input)
 
     def action_leave_input(self) -> None:
         self.gates.focus()
@@ -557,8 +558,8 @@ class PlaygroundApp(App):
         ), answered)
 
     def _quit_now(self) -> None:
+        self.runner.stop()  # first: the training thread is what holds up the exit
         self.state = "closing"
-        self.runner.stop()
         self.workers.cancel_all()
         self.exit()
 
