@@ -523,8 +523,7 @@ class PlaygroundApp(App):
         self.temperature = min(high, max(low, round(self.temperature + direction * TEMPERATURE_STEP, 2)))
 
     def action_prompt(self) -> None:
-        # At once, not after the keys already waiting: "p" then "The fox" typed fast must all be text.
-        self.screen.set_focus(self.prompt.input)
+        self.prompt.input.focus()
 
     def action_leave_input(self) -> None:
         self.gates.focus()
