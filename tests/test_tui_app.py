@@ -190,7 +190,9 @@ async def test_unknown_characters_are_flagged_not_crashed_on():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert "ß" not in app.trainer.vocab and "é" not in app.trainer.vocab
-        await pilot.press("p", *"café ßa")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.focused is app.prompt.input, what="the prompt focused")
+        await pilot.press(*"café ßa")
         await pilot.pause(0.1)
         assert app.prompt.input.value == "café ßa"
         assert "unknown, skipped: 'ß' 'é'" in screen_text(app)
@@ -640,7 +642,9 @@ async def test_typing_in_the_prompt_keeps_the_letters_that_are_keys_elsewhere():
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("p", *"rats must sleep? ")
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.focused is app.prompt.input, what="the prompt focused")
+        await pilot.press(*"rats must sleep? ")
         assert app.prompt.input.value == "rats must sleep? "
         assert app.trainer.step == 0 and not isinstance(app.screen, (ConfirmDialog, HelpScreen))
         assert "T 0.80" in screen_text(app).splitlines()[0]
