@@ -30,8 +30,8 @@ import time  # noqa: E402
 from textual import events  # noqa: E402
 
 from rnntui.tui.app import PlaygroundApp  # noqa: E402
-from rnntui.tui.runner import PLAYGROUND_CONFIG, new_trainer  # noqa: E402
-from rnntui.tui.status import StatusLine  # noqa: E402
+from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, new_trainer  # noqa: E402
+from rnntui.tui.playground.status import StatusLine  # noqa: E402
 
 
 def headless_chars_per_sec(config, seconds: float) -> float:

@@ -11,13 +11,13 @@ from textual.app import App, ComposeResult
 
 from rnntui.engine.model import CharRNN
 from rnntui.engine.shape import ModelShape
-from rnntui.tui import gate_stats
-from rnntui.tui.gates import PLACEHOLDER, GatesPane
-from rnntui.tui.heatmap import (
+from rnntui.tui.playground import gate_stats
+from rnntui.tui.playground.gates import PLACEHOLDER, GatesPane
+from rnntui.tui.widgets.heatmap import (
     COLUMN_WIDTH, FRACTION_PALETTE, SIGNED_PALETTE, ColourScale, HeatmapView, column_label, luminance,
     visible_char,
 )
-from rnntui.tui.unit_text import UnitTextView, wrap_positions
+from rnntui.tui.playground.unit_text import UnitTextView, wrap_positions
 
 PROBE = 'say "안녕" 🙂\n\tto 日本 ok'
 
@@ -101,7 +101,7 @@ def test_char_correlation_matches_pearson():
     assert r[1] == pytest.approx(1.0)
     assert r[2] == 0.0
     assert np.all(gate_stats.char_correlation(values, text, "z") == 0.0)  # absent character
-    order = gate_stats.order_by_correlation(values, text, "a")
+    order = gate_stats.order_by_correlation(r)
     assert order[0] == 1
     assert np.all(np.diff(np.abs(r[order])) <= 0)
 

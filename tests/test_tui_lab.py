@@ -12,8 +12,8 @@ import pytest
 from textual.app import App
 
 from rnntui.lab.race import RaceConfig
-from rnntui.tui.lab_plots import Line, Points, line_chart, scatter_chart
-from rnntui.tui.lab_screen import LabScreen, LabSettings
+from rnntui.tui.widgets.lab_plots import Line, Points, line_chart, scatter_chart
+from rnntui.tui.lab.screen import LabScreen, LabSettings
 
 TINY = RaceConfig(steps=400, batch=8, params=600, eval_every=10, eval_size=32)
 ENDLESS = RaceConfig(steps=100_000, batch=8, params=600, eval_every=10, eval_size=32)  # stopped by the test

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from rnntui.lab.reach import Reach
 from rnntui.lab.saturation import GateSaturation
-from rnntui.tui.lab_plots import Line, Points, PlotView, line_chart, scatter_chart
+from rnntui.tui.widgets.lab_plots import Line, Points, PlotView, line_chart, scatter_chart
 
 CELL_COLOURS = {"rnn": "#ff7b72", "lstm": "#58a6ff", "gru": "#7ee787"}
 GATE_COLOURS = {"i": "#ffa657", "f": "#79c0ff", "o": "#d2a8ff", "r": "#ff7b72", "z": "#56d364"}

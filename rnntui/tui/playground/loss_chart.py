@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from rnntui.tui.braille_plot import Series, render_chart
+from rnntui.tui.widgets.braille_plot import Series, render_chart
 
 TRAIN_COLOUR = "#5fafff"
 VAL_COLOUR = "#ffaf00"

@@ -28,7 +28,7 @@ from rnntui.errors import RnntuiError
 from rnntui.lab.race import Race, RaceConfig, Standings
 from rnntui.lab.reach import Reach, gradient_reach
 from rnntui.lab.saturation import GATES, GateSaturation, gate_saturation
-from rnntui.tui.lab_panes import RacePane, ReachPane, SaturationPane
+from rnntui.tui.lab.panes import RacePane, ReachPane, SaturationPane
 
 POST_INTERVAL = 0.05  # seconds: at most 20 messages a second reach the UI
 PROBES = 4  # sequences the gradient reach is averaged over

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from rnntui.data.vocab import Vocabulary
-from rnntui.tui.samples import UNKNOWN_STYLE
+from rnntui.tui.playground.samples import UNKNOWN_STYLE
 
 HINT = "Enter: continue · Esc: keys"
 

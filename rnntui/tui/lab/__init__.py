@@ -1,0 +1,1 @@
+"""The memory lab screen and its panes."""

@@ -1,0 +1,1 @@
+"""The playground: its panes, dialogs and the views fed by the run it trains."""
