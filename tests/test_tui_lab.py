@@ -12,7 +12,7 @@ import pytest
 from textual.app import App
 
 from rnntui.lab.race import RaceConfig
-from rnntui.tui.widgets.lab_plots import Line, Points, line_chart, scatter_chart
+from rnntui.plot.chart import Line, Points, line_chart, scatter_chart
 from rnntui.tui.lab.screen import LabScreen, LabSettings
 
 TINY = RaceConfig(steps=400, batch=8, params=600, eval_every=10, eval_size=32)
@@ -46,23 +46,23 @@ def dots(text: str) -> int:
 
 
 def test_line_chart_has_its_ticks_legend_and_exactly_the_size_asked():
-    lines = [Line("lstm", [0, 50, 100], [0.1, 0.6, 1.0], "blue", note="100%"),
+    lines = [Line("lstm", [0, 50, 100], [0.1, 0.6, 1.0], "blue", notes=("100%",)),
              Line("chance", [0, 100], [0.125, 0.125], "grey50", dashed=True)]
-    drawn = line_chart(lines, 60, 12, (0, 100), (0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step")
-    text = [s.text for s in drawn]
-    assert len(drawn) == 12 and all(s.cell_length == 60 for s in drawn)
+    drawn = line_chart(lines, 60, 12, x_range=(0, 100), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step")
+    text = [s.plain for s in drawn]
+    assert len(drawn) == 12 and all(s.cell_len == 60 for s in drawn)
     assert text[0].startswith("100% ┤") and any(t.startswith("  0% ┤") for t in text)
     assert text[-2].rstrip().endswith("step") and "50" in text[-2]
     assert "━━ lstm 100%" in text[-1] and "╌╌ chance" in text[-1]
     assert dots("".join(text)) > 20
     # Too small to plot: only the legend, still exactly the size asked.
-    assert [s.cell_length for s in line_chart(lines, 20, 3, (0, 1), (0, 1))] == [20, 20, 20]
+    assert [s.cell_len for s in line_chart(lines, 20, 3, x_range=(0, 1), y_range=(0, 1))] == [20, 20, 20]
 
 
 def test_log_chart_ticks_are_powers_of_ten_and_a_cut_is_marked():
     distances = np.arange(21)
     lines = [Line("rnn", distances, 10.0 ** -(distances / 4.0), "red")]
-    text = [s.text for s in line_chart(lines, 50, 14, (0, 20), (1e-5, 1.0), log_y=True, marks=[(10, "k")])]
+    text = [s.plain for s in line_chart(lines, 50, 14, x_range=(0, 20), y_range=(1e-5, 1.0), log_y=True, marks=[(10, "k")])]
     ticks = [t.split("┤")[0].strip() for t in text if "┤" in t]
     assert ticks[0] == "1" and ticks[-1] == "1e-5" and all(t == "1" or t.startswith("1e-") for t in ticks)
     assert "k" in text[0]
@@ -70,7 +70,7 @@ def test_log_chart_ticks_are_powers_of_ten_and_a_cut_is_marked():
 
 def test_scatter_is_square_with_axes_from_0_to_1():
     # One unit at (x=0, y=1), top left; one at (x=1, y=0), bottom right.
-    drawn = [s.text for s in scatter_chart([Points("f", [0.0, 1.0], [1.0, 0.0], "blue")], 40, 16, "right →", "↑ left")]
+    drawn = [s.plain for s in scatter_chart([Points("f", [0.0, 1.0], [1.0, 0.0], "blue")], 40, 16, "right →", "↑ left")]
     plot = [t for t in drawn if "┤" in t or "│" in t]
     rows = len(plot)
     assert [t.split("┤")[0].strip() for t in plot if "┤" in t] == ["1", "0.5", "0"]
