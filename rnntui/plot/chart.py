@@ -226,7 +226,7 @@ def line_chart(
     if log_y:
         ticks = [float(k) for k in range(math.ceil(y0), math.floor(y1) + 1)]
         while len(ticks) > max(2, rows // 2 + 1):
-            ticks = ticks[::2]
+            ticks = ticks[::-1][::2][::-1]  # every other power, keeping the top one
         left_text = {v: f"1e{int(v)}" if v else "1" for v in ticks}
     else:
         ticks = nice_ticks(y0, y1, max(2, rows // 2 + 1))
