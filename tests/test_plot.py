@@ -102,3 +102,14 @@ def test_one_ramp_module_serves_every_tint():
     assert ramp_hex(CONFIDENCE_RAMP, 0.0) == "#ff5555" and ramp_hex(CONFIDENCE_RAMP, 1.0) == "#87ffaf"
     middle = ramp_colour(CONFIDENCE_RAMP, 0.15)  # halfway from red to amber
     assert middle == (255, 130, 90)
+
+
+def test_the_headless_scatter_is_the_same_painter_in_plain_text():
+    from rnntui.lab.textplot import scatter
+
+    lines = scatter([0.0, 1.0], [1.0, 0.0])
+    plot = [line[len("0.5 ┤"):] for line in lines if "┤" in line or "│" in line]
+    braille = [(r, c) for r, row in enumerate(plot) for c, ch in enumerate(row) if 0x2800 < ord(ch) <= 0x28FF]
+    assert braille == [(0, 0), (len(plot) - 1, 2 * len(plot) - 1)]  # top left and bottom right of a square plot
+    assert chr(0x2801) == plot[0][0] and chr(0x2880) == plot[-1][2 * len(plot) - 1]  # the corner dot of each
+    assert not any("\x1b" in line for line in lines)  # plain text: no colour codes in a pipe
