@@ -113,3 +113,18 @@ def test_the_headless_scatter_is_the_same_painter_in_plain_text():
     assert braille == [(0, 0), (len(plot) - 1, 2 * len(plot) - 1)]  # top left and bottom right of a square plot
     assert chr(0x2801) == plot[0][0] and chr(0x2880) == plot[-1][2 * len(plot) - 1]  # the corner dot of each
     assert not any("\x1b" in line for line in lines)  # plain text: no colour codes in a pipe
+
+
+def test_the_painter_and_the_lab_captions_load_no_textual():
+    # `rnntui plot` and the headless lab draw with these; a real interpreter, so nothing else imported Textual first.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import rnntui.plot.chart, rnntui.plot.loss, rnntui.plot.colour, rnntui.lab.textplot, rnntui.lab.captions\n"
+        "import rnntui.lab.watched\n"
+        "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "CLEAN", result.stderr[-300:]

@@ -81,13 +81,13 @@ def race_caption(curves: Mapping[str, Curve], chance: float, span: int, bptt: in
         return ""
     parts = []
     if v.remembers:
-        order = sorted(v.remembers, key=lambda c: v.first[c])
-        firsts = ", ".join(f"{NAMES.get(c, c)} at step {v.first[c]}" for c in order)
-        parts.append(f"step {v.step}: {_names(v.remembers, v.accuracy)} remember{'s' if len(v.remembers) == 1 else ''} "
-                     f"the symbol (≥{REMEMBERS:.0%} first: {firsts})")
+        order = sorted(v.remembers, key=lambda c: v.first[c])  # who got there first, first
+        since = ", ".join(str(v.first[c]) for c in order)
+        parts.append(f"step {v.step}: {_names(order, v.accuracy)} remember{'s' if len(order) == 1 else ''} "
+                     f"(≥{REMEMBERS:.0%} since step {since})")
     else:
         when = f"after {v.step} steps" if finished else f"step {v.step}"
-        parts.append(f"{when}: no cell remembers the symbol yet (≥{REMEMBERS:.0%})")
+        parts.append(f"{when}: no cell remembers yet (≥{REMEMBERS:.0%})")
     if v.learning:
         parts.append(f"{_names(v.learning, v.accuracy)} above chance")
     if v.at_chance:
@@ -123,6 +123,5 @@ def reach_caption(ratios: Mapping[str, float], distance: int, accuracy: Mapping[
     accuracy = accuracy or {}
     hidden_memory = [c for c, r in ratios.items() if c == "lstm" and r < 0.1 and accuracy.get(c, 0.0) >= REMEMBERS]
     if hidden_memory:
-        sentence += (f" The LSTM scores {accuracy['lstm']:.0%} all the same: its memory is in c, "
-                     f"which this curve (through h) does not follow.")
+        sentence += f" The LSTM scores {accuracy['lstm']:.0%} anyway: its memory is in c, which this curve does not follow."
     return sentence

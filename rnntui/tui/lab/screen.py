@@ -120,6 +120,9 @@ class LabScreen(ModalScreen):
     LabScreen ReachPane {
         width: 1fr;
     }
+    LabScreen ReachPane > .lab-explain {
+        max-height: 3;  /* the reach per cell, and why an LSTM can score with little of it */
+    }
     LabScreen SaturationPane {
         width: 1fr;
         max-width: 64;
