@@ -47,7 +47,7 @@ def dots(text: str) -> int:
 
 
 def test_line_chart_has_its_ticks_legend_and_exactly_the_size_asked():
-    lines = [Line("lstm", [0, 50, 100], [0.1, 0.6, 1.0], "blue", notes=("100%",)),
+    lines = [Line("lstm", [0, 50, 100], [0.1, 0.6, 1.0], "blue", legend=("lstm 100%",)),
              Line("chance", [0, 100], [0.125, 0.125], "grey50", dashed=True)]
     drawn = line_chart(lines, 60, 12, x_range=(0, 100), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step")
     text = [s.plain for s in drawn]

@@ -38,8 +38,7 @@ class Line:
     ys: Sequence[float]
     colour: str
     dashed: bool = False
-    notes: tuple[str, ...] = ()  # after the label in the legend, fullest first: the fullest that fits is shown
-    short_label: str = ""  # for a narrow legend
+    legend: tuple[str, ...] = ()  # its legend entry, fullest first (the label when empty); see `legend`
 
 
 @dataclass(frozen=True)
@@ -134,46 +133,54 @@ def polyline(xs: np.ndarray, ys: np.ndarray, width: int, height: int, dashed: bo
 
 
 def _fit(text: Text, width: int) -> Text:
-    """Exactly `width` cells: cut or padded with spaces."""
-    text = text.copy()
-    text.truncate(width, pad=True)
-    return text
+    """Exactly `width` cells: cut, or padded with unstyled spaces."""
+    fitted = Text()
+    fitted.append_text(text)  # the line's own style becomes a span, so the padding is left plain
+    fitted.truncate(width, pad=True)
+    return fitted
 
 
 def legend(items: Sequence[Line | Points], width: int) -> Text:
-    """Each series' colour, name and note on one line: the fullest notes that fit, then short names."""
-    levels = max((len(getattr(item, "notes", ())) for item in items), default=0)
+    """Each series' colour and entry on one line: every entry at its fullest, else every entry one step shorter, ..."""
+    entries = [getattr(item, "legend", ()) or (item.label,) for item in items]
     text = Text()
-    for short in (False, True):
-        for level in range(max(levels, 1)):
-            text = Text(" ")
-            for item in items:
-                text.append("╌╌ " if getattr(item, "dashed", False) else "━━ ", Style(color=item.colour, bold=True))
-                text.append(getattr(item, "short_label", "") or item.label if short else item.label)
-                notes = getattr(item, "notes", ())
-                if notes:
-                    text.append(" " + notes[min(level, len(notes) - 1)])
-                text.append("  ")
-            text.rstrip()
-            if text.cell_len <= width:
-                return text
+    for level in range(max((len(e) for e in entries), default=1)):
+        text = Text(" ")
+        for item, entry in zip(items, entries):
+            text.append("╌╌ " if getattr(item, "dashed", False) else "━━ ", Style(color=item.colour, bold=True))
+            text.append(entry[min(level, len(entry) - 1)] + "  ")
+        text.rstrip()
+        if text.cell_len <= width:
+            return text
     return text
 
 
 def _x_axis(gutter: int, cols: int, area: int, x0: float, x1: float, title: str, ticks=None) -> list[Text]:
-    """The axis line with a mark under every tick, and the tick labels with the title at the right end of `area`."""
-    axis, labels = ["─"] * cols, [" "] * area
-    room = area - len(title) - 1 if title and len(title) + 4 < area else area  # the title keeps the right end
+    """The axis line with a mark under every tick, and the tick labels with the title ending under the plot's right edge.
+
+    Where the last label is in the way the title moves right, into the
+    `area` beyond the plot if there is room; else the labels in its way go.
+    """
+    axis, labels = ["─"] * cols, [" "] * cols
+    placed = []
     for value in ticks or nice_ticks(x0, x1, max(2, cols // 10)):
         c = int(round((value - x0) / (x1 - x0) * (cols - 1))) if x1 > x0 else 0
         axis[c] = "┬"
         label = compact(value)
         start = max(0, min(c - len(label) // 2, cols - len(label)))
-        if start + len(label) <= room and all(ch == " " for ch in labels[max(0, start - 1):start + len(label) + 1]):
+        if all(ch == " " for ch in labels[max(0, start - 1):start + len(label) + 1]):
             labels[start:start + len(label)] = label
-    label_text = "".join(labels[:room]).rstrip()
-    if room < area:
-        label_text = label_text.ljust(area - len(title)) + title
+            placed.append((start, label))
+    label_text = "".join(labels).rstrip()
+    if title:
+        at = max(cols - len(title), len(label_text) + 1)
+        if at + len(title) > area:  # no room beyond the plot: the labels under the title give way
+            at = max(cols - len(title), 0)
+            for start, label in placed:
+                if start + len(label) >= at:
+                    labels[start:start + len(label)] = " " * len(label)
+            label_text = "".join(labels).rstrip()
+        label_text = label_text.ljust(at) + title
     return [Text(" " * (gutter - 1) + "└" + "".join(axis), AXIS), Text(" " * gutter + label_text, LABEL)]
 
 
@@ -235,7 +242,7 @@ def line_chart(
     tick_row = {int(round((y1 - v) / (y1 - y0) * (rows - 1))): v for v in ticks}
     gutter = max(len(t) for t in left_text.values()) + 2  # "1.00 ┤"
     right = max(len(t) for t in right_text.values()) + 1 if right_text else 0
-    cols = width - gutter - right - 1
+    cols = width - gutter - right - (0 if right else 1)  # a spare column at the right when no axis is there
     canvas = Canvas(cols, rows)
     dot_w, dot_h = canvas.dot_size
 
@@ -261,7 +268,8 @@ def line_chart(
     plot = []
     for r in range(rows):
         tick = tick_row.get(r)
-        row = Text(left_text[tick].rjust(gutter - 2) + " ┤" if tick is not None else " " * (gutter - 1) + "│", AXIS)
+        row = Text()  # styled by spans, not a base style, so the plot's blanks stay unstyled
+        row.append(left_text[tick].rjust(gutter - 2) + " ┤" if tick is not None else " " * (gutter - 1) + "│", AXIS)
         row.append_text(canvas.row(r))
         if tick is not None and right_text:
             row.append(" " + right_text[tick].rjust(right - 1), AXIS)
@@ -302,7 +310,8 @@ def scatter_chart(groups: Sequence[Points], width: int, height: int, x_title: st
     out = [Text(y_title, LABEL)]
     for r in range(rows):
         tick = tick_row.get(r)
-        row = Text(tick.rjust(gutter - 2) + " ┤" if tick else " " * (gutter - 1) + "│", AXIS)
+        row = Text()
+        row.append(tick.rjust(gutter - 2) + " ┤" if tick else " " * (gutter - 1) + "│", AXIS)
         row.append_text(canvas.row(r))
         out.append(row)
     out += _x_axis(gutter, cols, cols + 1, 0.0, 1.0, "", ticks=[0.0, 0.5, 1.0])

@@ -15,13 +15,17 @@ MIN_PAD = 0.05  # nats above and below the data, so a flat curve is not drawn on
 
 
 def loss_line(label: str, points: Sequence[tuple[int, float]], colour: str, short_label: str = "") -> Line:
-    """(step, loss in nats) points as a chart line whose legend gives the latest loss in both units."""
-    notes: tuple[str, ...] = ()
+    """(step, loss in nats) points as a chart line whose legend gives the latest loss in both units, as room allows."""
+    legend: tuple[str, ...] = ()
     if points:
         nats = points[-1][1]
         bits = nats * BITS_PER_NAT
-        notes = (f"{nats:.3f} nats {bits:.2f} bpc", f"{nats:.2f} ({bits:.2f} bpc)", f"{nats:.2f}")
-    return Line(label, [p[0] for p in points], [p[1] for p in points], colour, notes=notes, short_label=short_label)
+        short = short_label or label
+        legend = (f"{label} {nats:.3f} nats {bits:.2f} bpc", f"{label} {nats:.2f} ({bits:.2f} bpc)",
+                  f"{short} {nats:.2f} ({bits:.2f} bpc)", f"{short} {nats:.2f}")
+    elif short_label:
+        legend = (label, short_label)
+    return Line(label, [p[0] for p in points], [p[1] for p in points], colour, legend=legend)
 
 
 def loss_lines(train: Sequence[tuple[int, float]], val: Sequence[tuple[int, float]]) -> list[Line]:

@@ -83,11 +83,11 @@ class RacePane(LabPane):
     def _repaint(self) -> None:
         lines = [
             Line(cell, [s for s, _ in curve], [a for _, a in curve], CELL_COLOURS.get(cell, "white"),
-                 notes=(f"{curve[-1][1]:.0%}",) if curve else ())
+                 legend=(f"{cell} {curve[-1][1]:.0%}",) if curve else ())
             for cell, curve in self.curves.items()
         ]
         lines.append(Line("chance", [0, self.steps], [self.chance, self.chance], REFERENCE_COLOUR, dashed=True,
-                          notes=(f"{self.chance:.0%}",)))
+                          legend=(f"chance {self.chance:.0%}",)))
         self.plot.show(lambda w, h: line_chart(
             lines, w, h, x_range=(0, self.steps), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step",
         ))
@@ -115,7 +115,7 @@ class ReachPane(LabPane):
                 label = cell if layers == 1 else f"{cell} l{k + 1}"
                 far = int(r.distances[-1])
                 lines.append(Line(label, r.distances, r.norms[k], CELL_COLOURS.get(cell, "white"),
-                                  notes=(f"{r.ratio(far, k):.0e}",)))
+                                  legend=(f"{label} {r.ratio(far, k):.0e}",)))
         far = max((int(r.distances[-1]) for r in reach.values()), default=1)
         positive = np.concatenate([r.norms[r.norms > 0] for r in reach.values()]) if reach else np.ones(1)
         if positive.size == 0:
