@@ -30,7 +30,7 @@ import time  # noqa: E402
 from textual import events  # noqa: E402
 
 from rnntui.tui.app import PlaygroundApp  # noqa: E402
-from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer  # noqa: E402
+from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, new_trainer  # noqa: E402
 from rnntui.tui.playground.status import StatusLine  # noqa: E402
 
 

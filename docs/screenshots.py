@@ -15,7 +15,7 @@ from textual.app import App
 
 from rnntui.tui.app import PlaygroundApp
 from rnntui.tui.lab.screen import LabScreen
-from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, new_trainer
 
 HERE = Path(__file__).parent
 

@@ -7,19 +7,20 @@ Each test runs the real app (App.run_test) on a tiny model of the bundled
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import subprocess
 import sys
 import time
 
 import numpy as np
-from textual._context import visible_screen_stack
+from rich.cells import cell_len
 from textual.widgets import Button, Input
 
 from rnntui.tui.app import PlaygroundApp, make_app
 from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
 from rnntui.tui.playground.help import HelpScreen
-from rnntui.tui.playground.live import CONTINUATION_LENGTH
-from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.playground.shared_trainer import CONTINUATION_LENGTH, PLAYGROUND_CONFIG, new_trainer
 from rnntui.tui.playground.samples import MAX_ENTRIES
 
 TINY = PLAYGROUND_CONFIG.with_changes(
@@ -31,14 +32,27 @@ def tiny_app(**changes) -> PlaygroundApp:
     return PlaygroundApp(new_trainer(TINY.with_changes(**changes)))
 
 
+# One run of characters in the app's screenshot: its column (x, in pixels), its line and the text.
+SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" [^>]*clip-path="url\(#[\w-]*-line-(\d+)\)">(.*?)</text>')
+SVG_CHAR_WIDTH = 12.2  # pixels per terminal column in the screenshot
+
+
 def screen_text(app) -> str:
-    """Every line the terminal would show right now, as plain text."""
-    # Rendered as the app renders it, with the screens beneath in view: a translucent screen (the
-    # help) draws them as its background. A render started here without them draws that
-    # background blank, and the blank stays cached until something beneath changes; that is
-    # the likeliest reason the help test once waited 10 s in CI for the Gates pane.
-    visible_screen_stack.set(app._background_screens)
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """Every line the terminal would show right now, as plain text, read from the app's screenshot.
+
+    The screenshot is what the app draws, screens beneath a translucent one (the help) included.
+    """
+    lines: dict[int, list[tuple[int, str]]] = {}
+    for x, line, text in SVG_TEXT.findall(app.export_screenshot()):
+        lines.setdefault(int(line), []).append((round(float(x) / SVG_CHAR_WIDTH), html.unescape(text)))
+    rows = []
+    for line in range(app.size.height):  # a line with nothing on it has no text in the picture
+        row = ""
+        for column, text in sorted(lines.get(line, [])):
+            row += " " * max(0, column - cell_len(row)) + text
+        row = row.replace("\xa0", " ")
+        rows.append(row + " " * (app.size.width - cell_len(row)))  # every line as wide as the terminal
+    return "\n".join(rows)
 
 
 async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
@@ -58,26 +72,36 @@ async def tap(pilot, *keys: str) -> None:
 
 
 async def resize(pilot, width: int, height: int) -> None:
-    """What pilot.resize_terminal does, without its wait for an idle process (see tap)."""
-    from textual.events import Resize
-    from textual.geometry import Size
-
-    size = Size(width, height)
-    pilot.app._driver._size = size
-    pilot.app.post_message(Resize(size, size))
+    await pilot.resize_terminal(width, height)
     await pilot.pause(0.1)
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
+    """Let the one-off workers finish, the run answer what it was asked, and the screen catch up."""
+    app = pilot.app
+    one_off = [w for w in app.workers if w.group != "run"]  # the run's worker lasts as long as its model
+    if one_off:  # (an empty list would mean every worker)
+        await app.workers.wait_for_complete(one_off)
+    await wait_until(pilot, lambda: app.quiet, what="the run's answers")
     await pilot.pause(0.15)
 
 
-def toasts(app) -> str:
-    from textual.widgets._toast import Toast
+async def answer(pilot, button: str) -> None:
+    """Click a dialog's button once it is on the screen.
 
-    return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+    A dialog is the app's screen as soon as it is pushed, but its buttons have a place only
+    after the next layout; a click before that lands wherever an unplaced widget is (the
+    screen's corner) and is lost. On a busy machine that layout comes late: the GRU test
+    timed out waiting for a model that the lost click had never asked for.
+    """
+    app = pilot.app
+    await wait_until(pilot, lambda: bool(app.screen.query(button)) and app.screen.query_one(button).region.area > 0,
+                     what=f"{button} on the screen")
+    assert await pilot.click(button), f"the click missed {button}"
+
+
+def toasts(app) -> str:
+    return "\n".join(str(t.render()) for t in app.screen.query("Toast"))
 
 
 # ----- the main screen ------------------------------------------------------------------
@@ -233,7 +257,7 @@ async def test_a_bad_number_is_one_message_and_the_field_goes_back():
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         await set_field(pilot, "hidden", "lots")
-        assert "hidden must be a whole number, not 'lots'" in toasts(app)
+        await wait_until(pilot, lambda: "hidden must be a whole number, not 'lots'" in toasts(app), what="the message")
         assert app.controls.query_one("#field-hidden", Input).value == "16"
 
 
@@ -246,13 +270,13 @@ async def test_a_shape_change_asks_first_then_builds_a_new_model():
         await set_field(pilot, "hidden", "24")
         assert isinstance(app.screen, ConfirmDialog)
         assert "hidden = 24 needs a new model" in screen_text(app)
-        await pilot.click("#answer-cancel")
+        await answer(pilot, "#answer-cancel")
         await pilot.pause(0.1)
         assert app.trainer.config.hidden == 16
         assert app.controls.query_one("#field-hidden", Input).value == "16"
 
         await set_field(pilot, "hidden", "24")
-        await pilot.click("#answer-restart")
+        await answer(pilot, "#answer-restart")
         await wait_until(pilot, lambda: app.trainer.config.hidden == 24, what="new model")
         await settle(pilot)
         assert "LSTM 1×24" in screen_text(app).splitlines()[0]
@@ -266,7 +290,7 @@ async def test_a_corpus_that_fails_to_load_leaves_the_model_and_the_app_running(
         trainer = app.trainer
         missing = tmp_path / "nothing-here.txt"
         await set_field(pilot, "corpus", str(missing))
-        await pilot.click("#answer-restart")
+        await answer(pilot, "#answer-restart")
         await wait_until(pilot, lambda: "corpus file not found" in toasts(app), what="error message")
         assert app.trainer is trainer and app.is_running
         assert "paused" in screen_text(app).splitlines()[0]
@@ -295,7 +319,7 @@ async def test_save_then_load_restores_the_step_and_the_history(tmp_path):
         assert "unsaved" not in screen_text(app).splitlines()[0]
 
         await pilot.press("r")
-        await pilot.click("#answer-reset")
+        await answer(pilot, "#answer-reset")
         await wait_until(pilot, lambda: app.trainer.step == 0, what="reset")
 
         await pilot.press("ctrl+o")
@@ -364,6 +388,7 @@ async def test_help_explains_each_gate_with_its_equation_beside_the_gates_pane()
         await wait_until(pilot, lambda: "─ Gates " in screen_text(app), what="the Gates pane beside the help")
         text = screen_text(app)
         assert "f = σ(W_if x + b_if + W_hf h + b_hf)" in text and "c' = f * c + i * g" in text
+        assert "The equations, one gate a line:" in text and "rnntui/engine/reference.py" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), what="the help closed")
         await pilot.press("f1")
@@ -404,12 +429,12 @@ async def test_quitting_while_training_asks_then_stops_within_a_second():
         assert isinstance(app.screen, ConfirmDialog)
         asked_at = app.trainer.step
         await wait_until(pilot, lambda: app.trainer.step > asked_at, what="training to go on while asking")
-        thread = app.runner._thread
+        runner = app.runner
         start = time.monotonic()
         app.screen.query_one("#answer-quit", Button).press()  # as a click does, without waiting for the screen
-        while thread.is_alive() and time.monotonic() - start < 2.0:
+        while runner.alive and time.monotonic() - start < 2.0:
             await asyncio.sleep(0.01)
-        assert not thread.is_alive() and time.monotonic() - start < 1.0
+        assert not runner.alive and time.monotonic() - start < 1.0
         await pilot.pause(0.2)
         assert not app.is_running
 
@@ -488,7 +513,7 @@ async def test_choosing_gru_builds_a_gru_and_the_gates_show_its_quantities():
         await settle(pilot)
         app.controls.query_one("#field-cell", Select).value = "gru"
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
-        await pilot.click("#answer-restart")
+        await answer(pilot, "#answer-restart")
         await wait_until(pilot, lambda: app.trainer.config.cell == "gru", what="a GRU")
         await settle(pilot)
         assert "GRU 1×16" in screen_text(app).splitlines()[0]
@@ -499,22 +524,28 @@ async def test_choosing_gru_builds_a_gru_and_the_gates_show_its_quantities():
 # ----- the pieces behind the panes -----------------------------------------------------------------
 
 
-def test_the_feed_coalesces_steps_and_keeps_every_other_event():
+def test_the_collector_coalesces_steps_and_keeps_every_other_event():
     from rnntui.train.events import EvalDone, StepDone
-    from rnntui.tui.playground.bridge import EventFeed
+    from rnntui.tui.widgets.run_worker import Collector, Evaluated, Steps
 
-    feed = EventFeed()
+    run, wakes = object(), []
+    collector = Collector(run, wakes.append)
     for step in range(1, 1001):
-        feed(StepDone(step=step, loss=2.0, chars_per_sec=1000.0 * step, epoch=0, grad_norm=1.0, lr=1e-3))
+        collector(StepDone(step=step, loss=2.0, chars_per_sec=1000.0 * step, epoch=0, grad_norm=1.0, lr=1e-3))
         if step % 400 == 0:
-            feed(EvalDone(step=step, val_loss=2.5, train_loss=2.0))
-    batch = feed.take()
-    assert batch.steps == 1000 and batch.last_step.step == 1000
-    assert [e.step for e in batch.events] == [400, 800]
-    assert 1000.0 < batch.chars_per_sec < 1000.0 * 1000, "a smoothed rate, neither the first nor the last"
-    again = feed.take()
-    assert not again and again.steps == 0 and again.events == []
-    assert again.chars_per_sec == batch.chars_per_sec, "the rate is remembered between takes"
+            collector(EvalDone(step=step, val_loss=2.5, train_loss=2.0))
+    assert wakes == [collector], "one wake-up for the whole batch, however many events"
+    steps, *events = collector.take()
+    assert isinstance(steps, Steps) and steps.count == 1000 and steps.event.step == 1000
+    assert all(isinstance(e, Evaluated) for e in events) and [e.event.step for e in events] == [400, 800]
+    assert all(m.run is run for m in [steps, *events]), "every message is stamped with its run"
+    assert 1000.0 < steps.chars_per_sec < 1000.0 * 1000, "a smoothed rate, neither the first nor the last"
+    assert collector.take() == [] and not collector.waiting
+    collector(StepDone(step=1001, loss=2.0, chars_per_sec=1000.0, epoch=0, grad_norm=1.0, lr=1e-3))
+    (again,) = collector.take()
+    assert wakes == [collector, collector], "the next event after a take wakes the UI again"
+    remembered = 0.9 * steps.chars_per_sec + 0.1 * 1000.0
+    assert abs(again.chars_per_sec - remembered) < 1e-6 * remembered, "the rate is remembered between takes"
 
 
 def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
@@ -559,3 +590,99 @@ async def test_m_opens_the_memory_lab_and_pauses_the_playground():
         await tap(pilot, "escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LabScreen), what="the playground again")
         await wait_until(pilot, lambda: "Loss" in screen_text(app), what="the playground drawn again")
+
+
+# ----- keys and focus, whatever the learner touched last ---------------------------------------------
+
+
+async def test_after_the_controls_pane_focus_returns_and_every_key_works_again():
+    from textual.widgets import Select
+
+    app = tiny_app(layers=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.gates
+        cell = app.controls.query_one("#field-cell", Select)
+        cell.focus()
+        await pilot.pause(0.05)
+        cell.value = "gru"  # what choosing it in the dropdown does
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await wait_until(pilot, lambda: "Keep this one" in screen_text(app), what="the dialog drawn")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is app.gates, what="focus back on the Gates pane")
+        assert app.trainer.config.cell == "lstm" and cell.value == "lstm"
+        await pilot.press("g")
+        assert "layer 1 of 2 · f" in screen_text(app), "the Gates pane's own keys work again"
+
+        cell.focus()  # a focused dropdown, left as it is: the footer's keys still reach the app
+        await pilot.pause(0.05)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer.step == 1, what="one step from the dropdown")
+        await pilot.press("T")
+        assert "T 0.90" in screen_text(app).splitlines()[0]
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.trainer.step > 3, what="training started from the dropdown")
+        assert not cell.expanded, "space trained instead of opening the dropdown"
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: not app.training, what="paused")
+
+        lr = app.controls.query_one("#field-lr", Input)
+        lr.focus()
+        await pilot.pause(0.05)
+        await pilot.press(*"0.01", "enter")  # typed over the selected old value
+        await wait_until(pilot, lambda: app.trainer.optimizer.lr == 0.01, what="the new lr")
+        await wait_until(pilot, lambda: app.focused is app.gates, what="focus back after applying")
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_typing_in_the_prompt_keeps_the_letters_that_are_keys_elsewhere():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p", *"rats must sleep? ")
+        assert app.prompt.input.value == "rats must sleep? "
+        assert app.trainer.step == 0 and not isinstance(app.screen, (ConfirmDialog, HelpScreen))
+        assert "T 0.80" in screen_text(app).splitlines()[0]
+
+
+async def test_reset_clears_the_old_models_samples():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p", *"the fox", "enter")
+        await wait_until(pilot, lambda: app.samples.entries and len(app.samples.entries[-1].text) == CONTINUATION_LENGTH,
+                         what="a continuation")
+        old_text = app.samples.entries[-1].text
+        await pilot.press("escape", "s")
+        await wait_until(pilot, lambda: app.trainer.step == 1)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "Reset" in screen_text(app), what="the question")
+        await answer(pilot, "#answer-reset")
+        await wait_until(pilot, lambda: app.trainer.step == 0 and "fresh model" in screen_text(app), what="reset")
+        await settle(pilot)
+        assert app.samples.entries == []
+        assert old_text[:20] not in screen_text(app).replace("\n", "")
+
+
+# ----- terminals without colour, dumb terminals, small ones ------------------------------------------
+
+
+async def test_no_color_a_dumb_terminal_and_80x24_train_and_draw_every_pane(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
+    app = tiny_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: app.trainer.step >= 10, what="training")
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: not app.training, what="paused")
+        await settle(pilot)
+        await pilot.press("u")  # the text view too: both draw line by line
+        await settle(pilot)
+        text = screen_text(app)
+        assert len(text.splitlines()) == 24
+        for title in ("Loss", "Samples", "Gates", "Prompt", "Controls"):
+            assert f"─ {title} " in text, title
+        assert "layer 1 of 1" in text and app.is_running
+    assert app.return_code in (0, None), "the app closed without an error"

@@ -101,7 +101,7 @@ def test_char_correlation_matches_pearson():
     assert r[1] == pytest.approx(1.0)
     assert r[2] == 0.0
     assert np.all(gate_stats.char_correlation(values, text, "z") == 0.0)  # absent character
-    order = gate_stats.order_by_correlation(values, text, "a")
+    order = gate_stats.order_by_correlation(r)
     assert order[0] == 1
     assert np.all(np.diff(np.abs(r[order])) <= 0)
 

@@ -1,15 +1,18 @@
 """SVG snapshots of the main screen and the help screen, on a seeded model.
 
 Nothing here depends on time: the model takes a fixed number of steps before
-the app starts (no training thread runs), the sample comes from a prompt whose
-randomness is seeded by the step, and the screenshot waits for every worker.
+the app starts (its run stays paused), the sample comes from a prompt whose
+randomness is seeded by the step, and the screenshot waits until the run has
+answered everything it was asked (the trace, the continuation).
 Regenerate after a deliberate change with `pytest tests/test_tui_snapshots.py --snapshot-update`.
 """
 
 from __future__ import annotations
 
+import time
+
 from rnntui.tui.app import PlaygroundApp
-from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, new_trainer
+from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, new_trainer
 
 SEEDED = PLAYGROUND_CONFIG.with_changes(
     corpus="fables", layers=2, hidden=24, embed=8, batch=4, seq_len=32, eval_every=20, eval_chars=400, seed=7,
@@ -25,13 +28,21 @@ def seeded_app(steps: int = 60) -> PlaygroundApp:
     return PlaygroundApp(trainer)
 
 
+async def answered(pilot, timeout: float = 30.0) -> None:
+    """Wait until the run has answered every request (trace, sample, continuation) and it is shown."""
+    deadline = time.monotonic() + timeout
+    while not pilot.app.quiet:
+        assert time.monotonic() < deadline, "the run never answered"
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)
+
+
 async def prompt_and_wait(pilot) -> None:
-    app = pilot.app
-    await app.workers.wait_for_complete()
+    await answered(pilot)
     await pilot.press("p", *"The fox ", "enter")
-    await app.workers.wait_for_complete()
+    await answered(pilot)
     await pilot.press("escape")  # back on the heatmap: no blinking cursor in the picture
-    await app.workers.wait_for_complete()
+    await answered(pilot)
     await pilot.pause(0.2)
 
 

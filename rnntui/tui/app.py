@@ -1,15 +1,17 @@
 """The playground: train a character model and watch its loss, its samples and its gates, live.
 
-The app owns one TrainingRunner (the trainer and its thread) at a time. It
-never runs the training model itself: training happens on the runner's
-thread, and samples, prompt continuations and gate traces on snapshots in
-thread workers (playground/live.py). Replacing the model (reset, new shape, load) builds
-the new trainer in a worker and swaps it in only once it exists, so a corpus
-or a file that fails leaves the current model as it was.
+The app holds one model at a time, a SharedTrainer, run by its RunWorker
+(widgets/run_worker.py): training, samples, prompt continuations and gate
+traces all happen on the run's thread, and come back as messages that the
+panes handle. The app's own state is two reactives, `state` and
+`temperature`. Replacing the model (reset, new shape, load) builds the new
+trainer in a worker and swaps it in only once it exists, so a corpus or a file
+that fails leaves the current model as it was.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,26 +19,39 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Select
 
+from rnntui.engine.optim import all_finite
 from rnntui.errors import RnntuiError
 from rnntui.train.config import TrainConfig
-from rnntui.tui.playground.bridge import POLLS_PER_SECOND
 from rnntui.tui.playground.controls import LIVE_FIELDS, ControlsPane
 from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
 from rnntui.tui.playground.gates import GatesPane
 from rnntui.tui.playground.help import HelpScreen
-from rnntui.tui.playground.live import SAMPLE_EVERY, TRACE_EVERY, LiveViews
 from rnntui.tui.playground.loss_chart import LossChart
+from rnntui.tui.playground.probe import known_text, validation_snippet
 from rnntui.tui.playground.prompt import PromptPane
-from rnntui.tui.playground.runner import PLAYGROUND_CONFIG, SharedTrainer, TrainingRunner, new_trainer, open_trainer
-from rnntui.tui.playground.samples import SamplesPane
-from rnntui.tui.playground.status import StatusLine
+from rnntui.tui.playground.samples import SamplesPane, marked_prompt
+from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, SharedTrainer, new_trainer, open_trainer
+from rnntui.tui.playground.status import Status, StatusLine
+from rnntui.tui.widgets.run_worker import Evaluated, RunFailed, RunFinished, RunWorker, Steps
 
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.0, 3.0)
 TEMPERATURE_KEYS = Binding.Group("Temp")
+SAMPLE_EVERY = 4.0  # seconds between samples while training
+TRACE_EVERY = 2.0  # seconds between gate traces while training
+CHART_EVERY = 0.5  # seconds between loss chart redraws while training
+
+# What the app can be doing. "closing" is final: whatever arrives after it is dropped.
+STATES = ("paused", "training", "loading", "failed", "closing")
+# The footer's keys: they work whichever pane has focus, except in a text field (see check_action).
+EVERYWHERE = dict(priority=True)
 
 
 class PlaygroundScreen(Screen):
@@ -50,7 +65,27 @@ class PlaygroundScreen(Screen):
         return dict(sorted(bindings.items(), key=lambda item: item[1].node is not self.app))
 
 
-class PlaygroundApp(LiveViews, App):
+class ModelBuilt(Message):
+    def __init__(self, trainer: SharedTrainer, saved_step: int | None, save_path: str | None, what: str) -> None:
+        super().__init__()
+        self.trainer, self.saved_step, self.save_path, self.what = trainer, saved_step, save_path, what
+
+
+class Refused(Message):
+    """A worker could not do its job (build a model, save one): one line for the person."""
+
+    def __init__(self, text: str, building: bool = False) -> None:
+        super().__init__()
+        self.text, self.building = text, building
+
+
+class Saved(Message):
+    def __init__(self, trainer: SharedTrainer, path: str, step: int, then_quit: bool) -> None:
+        super().__init__()
+        self.trainer, self.path, self.step, self.then_quit = trainer, path, step, then_quit
+
+
+class PlaygroundApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "rnntui"
     AUTO_FOCUS = "GatesPane"
@@ -58,41 +93,39 @@ class PlaygroundApp(LiveViews, App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
-        Binding("space", "start", "Start"),
-        Binding("space", "pause", "Pause"),
-        Binding("s", "step", "Step"),
-        Binding("r", "reset", "Reset"),
+        Binding("space", "start", "Start", **EVERYWHERE),
+        Binding("space", "pause", "Pause", **EVERYWHERE),
+        Binding("s", "step", "Step", **EVERYWHERE),
+        Binding("r", "reset", "Reset", **EVERYWHERE),
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+o", "load", "Load", show=False),  # a button, the palette and help show it; 80 columns are few
-        Binding("t", "temperature(-1)", "Temp down", group=TEMPERATURE_KEYS),
-        Binding("T", "temperature(1)", "Temp up", group=TEMPERATURE_KEYS),
-        Binding("p", "prompt", "Prompt"),
-        Binding("slash", "prompt", "Prompt", show=False),
-        Binding("m", "memory_lab", "Lab"),
-        Binding("question_mark", "help", "Help"),
+        Binding("t", "temperature(-1)", "Temp down", group=TEMPERATURE_KEYS, **EVERYWHERE),
+        Binding("T", "temperature(1)", "Temp up", group=TEMPERATURE_KEYS, **EVERYWHERE),
+        Binding("p", "prompt", "Prompt", **EVERYWHERE),
+        Binding("slash", "prompt", "Prompt", show=False, **EVERYWHERE),
+        Binding("m", "memory_lab", "Lab", **EVERYWHERE),
+        Binding("question_mark", "help", "Help", **EVERYWHERE),
         Binding("f1", "help", "Help", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", **EVERYWHERE),
         Binding("escape", "leave_input", "Keys"),
     ]
 
+    state: reactive[str] = reactive("paused", init=False)
+    temperature: reactive[float] = reactive(0.8, init=False)
+
     def __init__(self, trainer: SharedTrainer, saved_step: int | None = None, save_path: str | None = None):
         super().__init__()
+        self.set_reactive(PlaygroundApp.temperature, trainer.temperature)
         self._first_trainer = trainer
-        self.runner: TrainingRunner | None = None
-        self.training = False
-        self.loading = False
-        self.failed = False
         self.saved_step = saved_step  # the step last saved or loaded; None for a fresh model
         self.save_path = save_path
-        self.temperature = trainer.temperature
         self.probe_text = ""  # the last prompt; empty means a validation snippet
         self.chars_per_sec: float | None = None
+        self._before_loading = "paused"
         self._chart_drawn = 0.0
         self._chart_dirty = False
-        self._last_step_seen = -1
-        self._bindings_state: tuple[bool, bool] | None = None
-        self.closing = False  # set on quit: results that workers deliver late are dropped
-        self._prompts = 0  # prompts sent so far: each continuation draws its own random numbers
+        self._learner_focus: Widget | None = None  # where to go back to after the Controls pane
+        self._prompts = 0  # prompts sent so far: each continuation finds its own entry
 
     # ----- layout -----------------------------------------------------------------------
 
@@ -103,9 +136,10 @@ class PlaygroundApp(LiveViews, App):
                 yield LossChart(id="loss")
                 yield GatesPane(id="gates")
             with Vertical(id="right"):
-                yield ControlsPane(self._first_trainer.config, self._first_trainer.temperature, id="controls")
+                yield ControlsPane(self._first_trainer.config, id="controls").data_bind(PlaygroundApp.temperature)
                 yield SamplesPane(id="samples")
                 yield PromptPane(id="prompt")
+        yield RunWorker()
         yield Footer(compact=True)
 
     def on_resize(self) -> None:
@@ -125,51 +159,76 @@ class PlaygroundApp(LiveViews, App):
         self.samples = self.query_one(SamplesPane)
         self.prompt = self.query_one(PromptPane)
         self.footer = self.query_one(Footer)
+        self.runner = self.query_one(RunWorker)
+        # The app hears about steps, evaluations and the end; the panes about their own results.
+        self.runner.audience = [self, self.samples, self.gates]
         self.on_resize()
         self._install(self._first_trainer, self.saved_step, self.save_path)
-        self.samples.note(
-            "Press space to train, s for one step, p to write a prompt, ? for help."
-        )
-        self.set_interval(1 / POLLS_PER_SECOND, self._poll)
+        self.samples.note("Press space to train, s for one step, p to write a prompt, ? for help.")
         self.set_interval(SAMPLE_EVERY, self._sample_tick)
         self.set_interval(TRACE_EVERY, self._trace_tick)
 
     def on_unmount(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
+        self.runner.stop()
 
     @property
     def trainer(self) -> SharedTrainer:
-        return self.runner.trainer
+        return self.runner.run
+
+    @property
+    def training(self) -> bool:
+        return self.state == "training"
 
     @property
     def unsaved(self) -> bool:
         return self.trainer.step > 0 and self.trainer.step != self.saved_step
 
-    # ----- installing a model -----------------------------------------------------------
+    @property
+    def quiet(self) -> bool:
+        """Nothing owed: every sample, continuation and trace asked for has been delivered."""
+        return self.trainer.asked == self.trainer.answered and not self.runner.pending
 
-    def _install(self, trainer: SharedTrainer, saved_step: int | None, save_path: str | None) -> None:
-        """Make `trainer` the app's model, paused; the previous one's thread is stopped."""
-        if self.runner is not None:
-            self.runner.stop()
-        self.runner = TrainingRunner(trainer)
-        self.runner.open()  # paused: commands such as a new temperature apply at once
-        self.training = self.loading = self.failed = False
-        self.saved_step, self.save_path = saved_step, save_path
-        self.temperature = trainer.temperature
-        self.chars_per_sec = None
-        self._last_step_seen = trainer.step
-        self.prompt.set_vocab(trainer.vocab)
-        self.controls.show_config(trainer.config, trainer.temperature)
-        self._draw_chart()
-        self._show_state()
-        self.refresh_trace()
-        if trainer.step > 0:  # a trained model (a loaded file): show what it writes straight away
-            self._take_sample(self.runner, self.temperature)
+    # ----- state ------------------------------------------------------------------------
+
+    def watch_state(self, state: str) -> None:
+        self.controls.set_training(state == "training")
+        self.refresh_bindings()
+        self._show_status()
+
+    def watch_temperature(self, value: float) -> None:
+        self.trainer.send("temperature", value)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        trainer = self.trainer
+        state = "paused" if self.state == "closing" else self.state
+        self.status_line.show(Status(
+            model=self._describe(trainer), step=trainer.step, epoch=trainer.epoch,
+            chars_per_sec=self.chars_per_sec, state=state, temperature=self.temperature, unsaved=self.unsaved,
+        ))
 
     def _describe(self, trainer: SharedTrainer) -> str:
         c = trainer.config
         return f"{c.cell.upper()} {c.layers}×{c.hidden} · {Path(c.corpus).name} · vocab {trainer.vocab.size}"
+
+    # ----- installing a model -----------------------------------------------------------
+
+    def _install(self, trainer: SharedTrainer, saved_step: int | None, save_path: str | None) -> None:
+        """Make `trainer` the app's model, paused; the previous run is stopped and its news dropped."""
+        trainer.paused = True  # commands such as a new temperature apply at once
+        self.runner.start(trainer)
+        self.saved_step, self.save_path = saved_step, save_path
+        self.temperature = trainer.temperature
+        self.chars_per_sec = None
+        self.prompt.set_vocab(trainer.vocab)
+        self.controls.show_config(trainer.config)
+        self.samples.clear()
+        self._draw_chart()
+        self.state = "paused"
+        self._show_status()
+        self.refresh_trace()
+        if trainer.step > 0:  # a trained model (a loaded file): show what it writes straight away
+            self._ask("sample")
 
     @work(thread=True, exclusive=True, group="model")
     def _build(self, make, what: str, saved_step_from_file: bool = False, save_path: str | None = None) -> None:
@@ -177,60 +236,159 @@ class PlaygroundApp(LiveViews, App):
         try:
             trainer = make()
         except (RnntuiError, OSError) as error:
-            self.call_from_thread(self._build_failed, f"{what} failed: {error}")
+            self.post_message(Refused(f"{what} failed: {error}", building=True))
             return
-        saved = trainer.step if saved_step_from_file else None
-        self.call_from_thread(self._built, trainer, saved, save_path, what)
+        self.post_message(ModelBuilt(trainer, trainer.step if saved_step_from_file else None, save_path, what))
 
-    def _built(self, trainer: SharedTrainer, saved_step, save_path, what: str) -> None:
-        if self.closing:
+    def on_model_built(self, message: ModelBuilt) -> None:
+        if self.state == "closing":
             return
-        self._install(trainer, saved_step, save_path)
-        self.samples.note(f"{what}: {self._describe(trainer)}, step {trainer.step}")
+        self._install(message.trainer, message.saved_step, message.save_path)
+        self.samples.note(f"{message.what}: {self._describe(message.trainer)}, step {message.trainer.step}")
 
-    def _build_failed(self, message: str) -> None:
-        self.loading = False
-        self.controls.show_config(self.trainer.config, self.temperature)
-        self.notify(message, severity="error", timeout=8)
-        self._show_state()
+    def on_refused(self, message: Refused) -> None:
+        if self.state == "closing":
+            return
+        if message.building and self.state == "loading":
+            self.state = self._before_loading
+            self.controls.show_config(self.trainer.config)
+        self.notify(message.text, severity="error", timeout=8)
 
     def _replace_model(self, make, what: str, **kwargs) -> None:
         self.action_pause()
-        self.loading = True
-        self._show_state()
+        self._before_loading = self.state
+        self.state = "loading"
         self._build(make, what, **kwargs)
 
+    # ----- what the run says ------------------------------------------------------------------
+
+    def on_steps(self, message: Steps) -> None:
+        if message.chars_per_sec is not None:
+            self.chars_per_sec = message.chars_per_sec
+        self._chart_dirty = True
+        if self.state != "training":
+            self.refresh_trace()  # a single step: show what it changed
+        self._catch_up()
+
+    def on_evaluated(self, message: Evaluated) -> None:
+        self._chart_dirty = True
+        self._catch_up()
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if self.state != "closing":
+            self.state = "failed"
+            self.notify(f"training stopped: {message.event.message}", severity="error", timeout=10)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if message.event.reason != "stopped" and self.state == "training":
+            self.state = "paused"
+
+    def _catch_up(self) -> None:
+        if self._chart_dirty and (self.state != "training" or time.monotonic() - self._chart_drawn >= CHART_EVERY):
+            self._draw_chart()
+        self._show_status()
+
+    def _draw_chart(self) -> None:
+        history = self.trainer.history
+        self.chart.plot(history.train, history.val)
+        self._chart_drawn = time.monotonic()
+        self._chart_dirty = False
+
+    # ----- samples, prompts and traces: asked of the run, answered as messages -----------------
+
+    def _ask(self, command: str, value=None) -> None:
+        if self.runner.alive:  # a failed run's loop has ended: nobody would answer
+            self.trainer.request(command, value)
+
+    def _sample_tick(self) -> None:
+        if self.training:
+            self._ask("sample")
+
+    def _trace_tick(self) -> None:
+        if self.training:
+            self.refresh_trace()
+        elif self._chart_dirty:
+            self._draw_chart()
+
+    def refresh_trace(self) -> None:
+        """Ask for a trace of the model over the probe text; the Gates pane shows it when it comes."""
+        trainer = self.trainer
+        text = known_text(trainer.vocab, self.probe_text) if self.probe_text else ""
+        if not text:
+            text = validation_snippet(trainer.vocab, trainer.val_ids, trainer.text)
+        self._ask("trace", text)
+
     @on(PromptPane.Submitted)
-    def _prompt_submitted(self, message: PromptPane.Submitted) -> None:
-        self.run_prompt(message.text)
+    def run_prompt(self, message: PromptPane.Submitted) -> None:
+        """The model's continuation of the prompt goes to Samples; the prompt becomes the probe text."""
+        prompt, vocab = message.text, self.trainer.vocab
+        unknown = set(vocab.unknown_chars(prompt))
+        if prompt and not known_text(vocab, prompt):
+            self.notify("none of the prompt's characters are in the model's vocabulary", severity="warning")
+            return
+        if not all_finite(self.trainer.model.flat) or not self.runner.alive:
+            self.notify("the model's weights are not finite: reset it (r) or load a checkpoint", severity="error")
+            return
+        header = f"step {self.trainer.step} · T {self.temperature:.2f} · prompt"
+        if unknown:
+            header += f" · {len(unknown)} skipped"  # they are the red ones in the prompt below
+        self._prompts += 1
+        self.samples.add_entry(header, marked_prompt(prompt, unknown), number=self._prompts)
+        self._ask("continue", (self._prompts, prompt))
+        if prompt:
+            self.probe_text = prompt
+            self.refresh_trace()
 
     # ----- controls -----------------------------------------------------------------------
 
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        widget = event.widget
+        if widget.screen is self.screen_stack[0] and self.controls not in widget.ancestors_with_self:
+            self._learner_focus = widget
+
+    def _back_to_the_learner(self) -> None:
+        """After the Controls pane applied or undid a change: focus where the person was before it."""
+
+        def focus() -> None:
+            target = self._learner_focus
+            if target is None or not target.is_attached or not target.focusable:
+                target = self.gates
+            target.focus()
+
+        # After the refresh: a dialog that just closed gives focus back to what had it, first.
+        self.call_after_refresh(focus)
+
     @on(ControlsPane.Changed)
     def _control_changed(self, message: ControlsPane.Changed) -> None:
-        controls = self.controls
         try:
             config = self.trainer.config.with_changes(**{message.name: message.value}).validated()
         except RnntuiError as error:
             self.notify(str(error).replace("--", ""), severity="error")
-            controls.show_config(self.trainer.config, self.temperature)
+            self.controls.show_config(self.trainer.config)
+            self._back_to_the_learner()
             return
         if message.name in LIVE_FIELDS:
             if message.name == "temperature":
-                self._set_temperature(message.value)
+                self.temperature = message.value
             else:
                 self.trainer.send(message.name, message.value)
-                controls.config = config
+                self.controls.config = config
                 self.notify(f"{message.name} is now {message.value:g}", timeout=2)
+            self._back_to_the_learner()
             return
         self._confirm_restart(config, f"{message.name.replace('_', '-')} = {message.value}")
+
+    @on(ControlsPane.Undone)
+    def _control_undone(self) -> None:
+        self._back_to_the_learner()
 
     def _confirm_restart(self, config: TrainConfig, change: str) -> None:
         def answered(answer: str | None) -> None:
             if answer == "restart":
                 self._replace_model(lambda: new_trainer(config), f"new model ({change})")
             else:
-                self.controls.show_config(self.trainer.config, self.temperature)
+                self.controls.show_config(self.trainer.config)
+            self._back_to_the_learner()
 
         lost = f" The current model's {self.trainer.step} steps are not saved." if self.unsaved else ""
         self.push_screen(ConfirmDialog(
@@ -240,10 +398,7 @@ class PlaygroundApp(LiveViews, App):
 
     @on(Button.Pressed, "#start-pause")
     def _start_pause_pressed(self) -> None:
-        if self.training:
-            self.action_pause()
-        else:
-            self.action_start()
+        self.action_pause() if self.training else self.action_start()
 
     @on(Button.Pressed, "#step")
     def _step_pressed(self) -> None:
@@ -264,34 +419,50 @@ class PlaygroundApp(LiveViews, App):
     # ----- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # False hides a binding from the Footer (space shows Start or Pause, never both);
-        # None shows it greyed out while a new model is being built.
-        if action == "start":
-            return None if self.loading else not self.training
-        if action == "pause":
-            return self.training
-        if action in ("step", "reset", "save", "load", "temperature") and self.loading:
-            return None
+        # False hides a binding from the Footer (space shows Start or Pause, never both); None
+        # shows it greyed out (while a new model is being built, while typing, under a dialog).
+        # Either way the key goes on to the focused widget: the footer's keys are priority
+        # bindings, so they reach the app first from any pane.
+        focused = self.screen_stack[0].focused
+        typing = isinstance(focused, Input) or any(
+            isinstance(node, Select) and node.expanded for node in (focused.ancestors_with_self if focused else ())
+        )
         if action == "leave_input":  # shown, and useful, only while typing
-            return isinstance(self.screen_stack[0].focused, Input)
+            return typing
+        allowed = self._allowed(action)
+        if allowed and (typing or self.screen is not self.screen_stack[0]):
+            return None  # the key is the text's, or a dialog's, the help's, the lab's: greyed out here
+        return allowed
+
+    def _allowed(self, action: str) -> bool | None:
+        if action == "start":
+            return None if self.state == "loading" else self.state != "training"
+        if action == "pause":
+            return self.state == "training"
+        if action in ("step", "reset", "save", "load", "temperature") and self.state == "loading":
+            return None
         return True
 
     def action_start(self) -> None:
-        if self.loading:
+        if self.state in ("loading", "closing"):
             return
-        self.runner.start()
-        self.training, self.failed = True, False
-        self._show_state()
+        self.trainer.send("resume")
+        self.runner.start(self.trainer)  # again, if a failure had ended its loop
+        self.state = "training"
 
     def action_pause(self) -> None:
-        self.runner.pause()
-        self.training = False
-        self._show_state()
+        self.trainer.send("pause")
+        if self.state == "training":
+            self.state = "paused"
 
     def action_step(self) -> None:
-        self.runner.step()
-        self.training = False
-        self._show_state()
+        """One step, then paused (also when it was training)."""
+        if not self.runner.alive:
+            self.trainer.paused = True
+            self.runner.start(self.trainer)
+        self.trainer.send("step")
+        if self.state in ("training", "failed"):
+            self.state = "paused"
 
     def action_reset(self) -> None:
         def answered(answer: str | None) -> None:
@@ -314,29 +485,28 @@ class PlaygroundApp(LiveViews, App):
     def action_save(self, then_quit: bool = False) -> None:
         def answered(path: str | None) -> None:
             if path:
-                self._save(self.runner, path, then_quit)
+                self._save(self.trainer, path, then_quit)
 
         self.push_screen(PathDialog("Save a checkpoint (`rnntui train --resume` and `--checkpoint` read it too)",
                                     self.default_save_path(), "Save"), answered)
 
     @work(thread=True, exclusive=True, group="save")
-    def _save(self, runner: TrainingRunner, path: str, then_quit: bool) -> None:
-        trainer = runner.trainer
+    def _save(self, trainer: SharedTrainer, path: str, then_quit: bool) -> None:
         try:
             with trainer.between_steps():  # weights, optimizer, state and step from one moment
                 trainer.save(path)
                 step = trainer.step
         except (RnntuiError, OSError) as error:
-            self.call_from_thread(self.notify, f"not saved: {error}", severity="error", timeout=8)
+            self.post_message(Refused(f"not saved: {error}"))
             return
-        self.call_from_thread(self._saved, runner, path, step, then_quit)
+        self.post_message(Saved(trainer, path, step, then_quit))
 
-    def _saved(self, runner: TrainingRunner, path: str, step: int, then_quit: bool) -> None:
-        if runner is self.runner:
-            self.saved_step, self.save_path = step, path
-            self._show_state()
-        self.notify(f"saved step {step} to {path}", timeout=4)
-        if then_quit:
+    def on_saved(self, message: Saved) -> None:
+        if message.trainer is self.trainer:
+            self.saved_step, self.save_path = message.step, message.path
+            self._show_status()
+        self.notify(f"saved step {message.step} to {message.path}", timeout=4)
+        if message.then_quit:
             self._quit_now()
 
     def action_load(self) -> None:
@@ -350,14 +520,7 @@ class PlaygroundApp(LiveViews, App):
 
     def action_temperature(self, direction: int) -> None:
         low, high = TEMPERATURE_RANGE
-        self._set_temperature(min(high, max(low, round(self.temperature + direction * TEMPERATURE_STEP, 2))))
-
-    def _set_temperature(self, value: float) -> None:
-        self.temperature = value
-        self.trainer.send("temperature", value)
-        controls = self.controls
-        controls.show_config(controls.config, value)
-        self._show_state()
+        self.temperature = min(high, max(low, round(self.temperature + direction * TEMPERATURE_STEP, 2)))
 
     def action_prompt(self) -> None:
         self.prompt.input.focus()
@@ -369,8 +532,7 @@ class PlaygroundApp(LiveViews, App):
         """The lab races its own three models; the playground pauses so they get the cores."""
         from rnntui.tui.lab.screen import LabScreen  # loaded only when the lab is opened
 
-        if self.training:
-            self.action_pause()
+        self.action_pause()
         self.push_screen(LabScreen())
 
     def action_help(self) -> None:
@@ -395,9 +557,9 @@ class PlaygroundApp(LiveViews, App):
         ), answered)
 
     def _quit_now(self) -> None:
-        self.closing = True
-        self.workers.cancel_all()
+        self.state = "closing"
         self.runner.stop()
+        self.workers.cancel_all()
         self.exit()
 
     # ----- the command palette ------------------------------------------------------------
@@ -437,8 +599,6 @@ def run_app(corpus: str = "python", checkpoint: str | None = None) -> None:
 
     threadpool_limits(limits=1, user_api="blas")
     app = make_app(corpus, checkpoint)
-    try:
-        app.run()
-    finally:
-        if app.runner is not None:
-            app.runner.stop()
+    app.run()
+    if app.return_code:  # the app ended on an error it has already shown: the shell must see it too
+        raise SystemExit(app.return_code)

@@ -2,7 +2,9 @@
 
 A field applies when Enter is pressed (a choice, when it is chosen); leaving a
 field without Enter puts the current value back. The pane only says what the
-person asked for: the app decides whether it applies live or restarts the model.
+person asked for (Changed) or that nothing changed (Undone): the app decides
+whether it applies live or restarts the model, and where focus goes next. The
+temperature is the app's, bound to this pane's `temperature`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.events import DescendantBlur
 from textual.message import Message
+from textual.reactive import reactive
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
@@ -70,10 +73,14 @@ class ControlsPane(Vertical):
             self.name = name
             self.value = value
 
-    def __init__(self, config: TrainConfig, temperature: float, **kwargs):
+    class Undone(Message):
+        """The person left a field, or pressed Enter on it, without changing the value."""
+
+    temperature: reactive[float] = reactive(0.8, init=False)
+
+    def __init__(self, config: TrainConfig, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.temperature = temperature
 
     def compose(self) -> ComposeResult:
         with Grid(id="fields"):
@@ -102,11 +109,14 @@ class ControlsPane(Vertical):
     def current(self, name: str):
         return self.temperature if name == "temperature" else getattr(self.config, name)
 
-    def show_config(self, config: TrainConfig, temperature: float) -> None:
+    def show_config(self, config: TrainConfig) -> None:
         """Put the model's actual settings in every field."""
-        self.config, self.temperature = config, temperature
+        self.config = config
         for field in FIELDS:
             self._show(field)
+
+    def watch_temperature(self) -> None:
+        self._show(self._field("field-temperature"))
 
     def _show(self, field: Field) -> None:
         widget = self.query_one(f"#field-{field.name}")
@@ -135,9 +145,9 @@ class ControlsPane(Vertical):
         except TrainingError as error:
             self.app.notify(str(error), severity="error")
             self._show(field)
+            self.post_message(self.Undone())
             return
-        if value != self.current(field.name):
-            self.post_message(self.Changed(field.name, value))
+        self.post_message(self.Changed(field.name, value) if value != self.current(field.name) else self.Undone())
 
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
@@ -145,6 +155,8 @@ class ControlsPane(Vertical):
         field = self._field(event.select.id)
         if event.value != self.current(field.name):
             self.post_message(self.Changed(field.name, event.value))
+        else:
+            self.post_message(self.Undone())
 
     def on_descendant_blur(self, event: DescendantBlur) -> None:
         # An edit left without Enter is undone, so the form always shows what the model uses.

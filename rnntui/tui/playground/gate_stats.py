@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnntui.tui.playground.quantities import names_squashed_by
+
 # Squashed by the logistic sigmoid: a fraction from 0 (shut) to 1 (open).
-SIGMOID_QUANTITIES = frozenset({"i", "f", "o", "r", "z"})
+SIGMOID_QUANTITIES = names_squashed_by("sigmoid")
 # Squashed by tanh (the LSTM's h is o * tanh(c), so it lives there too).
-TANH_QUANTITIES = frozenset({"g", "n", "h"})
+TANH_QUANTITIES = names_squashed_by("tanh")
 
 
 def is_fraction(quantity: str) -> bool:
@@ -67,10 +69,11 @@ def char_correlation(values: np.ndarray, text: str, char: str) -> np.ndarray:
     return np.nan_to_num(np.where(spread > 0, r, 0.0))
 
 
-def order_by_correlation(values: np.ndarray, text: str, char: str) -> np.ndarray:
-    """Unit indexes, the unit that tracks `char` most closely (either sign) first.
+def order_by_correlation(correlation: np.ndarray) -> np.ndarray:
+    """Unit indexes, the unit that tracks the character most closely (either sign) first.
 
-    A unit that dips on the character is as much a detector of it as one that
-    peaks, so the order is by |r|; ties keep unit order.
+    `correlation` is char_correlation's [H]. A unit that dips on the character
+    is as much a detector of it as one that peaks, so the order is by |r|; ties
+    keep unit order.
     """
-    return np.argsort(-np.abs(char_correlation(values, text, char)), kind="stable")
+    return np.argsort(-np.abs(correlation), kind="stable")

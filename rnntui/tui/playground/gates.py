@@ -1,7 +1,7 @@
 """The Gates pane: what every unit of every layer did while reading the probe text.
 
-The app calls `show(trace, text, cell, step)` whenever a fresh trace arrives;
-everything the user chose (layer, quantity, cursor, unit order, view) survives
+A fresh trace arrives from the run as a `Traced` message (or through
+`show(trace, text, cell, step)`); everything the user chose (layer, quantity, cursor, unit order, view) survives
 the refresh. Two views of the same numbers:
 
 - the grid: one row per unit, one column per timestep, a colour per value;
@@ -19,22 +19,14 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from rnntui.tui.playground import gate_stats
-from rnntui.tui.widgets.heatmap import ColourScale, HeatmapView, column_label, visible_char
+from rnntui.tui.playground.probe import Trace
+from rnntui.tui.playground.quantities import gist
 from rnntui.tui.playground.unit_text import UnitTextView
+from rnntui.tui.widgets.heatmap import ColourScale, HeatmapView, column_label, visible_char
+from rnntui.tui.widgets.run_worker import RunMessage
 
 PLACEHOLDER = "press space to train; the gates appear here"
 
-MEANINGS = {
-    "i": "input gate: how much of the candidate is written to the cell",
-    "f": "forget gate: how much of the cell state is kept",
-    "g": "candidate: the new content offered to the cell",
-    "o": "output gate: how much of the cell is shown as h",
-    "c": "cell state: the long-term memory",
-    "r": "reset gate: how much of the old state feeds the candidate",
-    "z": "update gate: how much of the old state is kept",
-    "n": "candidate: the new state on offer",
-    "h": "hidden state: what the layer passes on",
-}
 
 LEGEND_CELLS = 8  # width of the colour bar in the status line
 
@@ -51,6 +43,10 @@ def _as_steps_by_units(array) -> np.ndarray:
 
 def _format_bound(x: float) -> str:
     return f"{x:.3g}"
+
+
+class Traced(RunMessage):
+    event_type = Trace
 
 
 class GatesPane(Widget, can_focus=True):
@@ -123,6 +119,10 @@ class GatesPane(Widget, can_focus=True):
         yield UnitTextView()
 
     # ----- the contract with the app ----------------------------------------------------
+
+    def on_traced(self, message: Traced) -> None:
+        trace = message.event
+        self.show(trace.layers, trace.text, trace.cell, trace.step)
 
     def show(self, trace: list[dict[str, np.ndarray]], text: str, cell: str, step: int) -> None:
         """Take a fresh trace (per layer: quantity -> [T, H]) of `text`, keeping the user's choices."""
@@ -269,7 +269,7 @@ class GatesPane(Widget, can_focus=True):
             self._order = gate_stats.order_by_variance(values)
         elif self._sort == "correlation":
             self._correlation = gate_stats.char_correlation(values, self._text, self._sort_char)
-            self._order = np.argsort(-np.abs(self._correlation), kind="stable")
+            self._order = gate_stats.order_by_correlation(self._correlation)
         else:
             self._order = np.arange(values.shape[1])
         if to_top and self._order.size:
@@ -324,7 +324,7 @@ class GatesPane(Widget, can_focus=True):
             return Text("nothing to trace: the probe text is empty or has no character the model knows")
         if values.size == 0:
             return Text("the probe text is empty: nothing to show")
-        meaning = MEANINGS.get(self._quantity, "")
+        meaning = gist(self._quantity)
         head = f"layer {self._layer + 1} of {len(self._layers)} · {self._quantity} — {meaning}"
         scale = self._colour_scale(values)
         char = visible_char(self._text[self._t]) if self._t < len(self._text) else "?"

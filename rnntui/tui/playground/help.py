@@ -16,6 +16,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rnntui.tui.playground.quantities import QUANTITIES
+
 HEADING = Style(bold=True, color="#5fafff")
 KEY = Style(bold=True, color="#ffaf00")
 EQUATION = Style(color="#87d7af")
@@ -40,27 +42,6 @@ GATE_KEYS = [
     ("v / x / 0", "sort units by variance / by correlation with the character under the cursor / unsorted"),
     ("u", "switch to the text coloured by the unit under the cursor"),
 ]
-
-# (quantity, equation, what it means), per cell type. σ is the logistic sigmoid.
-GATES = {
-    "lstm": [
-        ("i", "i = σ(W_ii x + b_ii + W_hi h + b_hi)", "input gate: how much of the candidate g is written into the cell (0 none, 1 all)"),
-        ("f", "f = σ(W_if x + b_if + W_hf h + b_hf)", "forget gate: how much of the old cell state is kept (1 keeps, 0 erases)"),
-        ("g", "g = tanh(W_ig x + b_ig + W_hg h + b_hg)", "candidate: the new content offered to the cell, from -1 to 1"),
-        ("o", "o = σ(W_io x + b_io + W_ho h + b_ho)", "output gate: how much of the cell is let out as h"),
-        ("c", "c' = f * c + i * g", "cell state: the long memory; not squashed, so it can grow past ±1"),
-        ("h", "h' = o * tanh(c')", "hidden state: what the layer says to the next layer and the head"),
-    ],
-    "gru": [
-        ("r", "r = σ(W_ir x + b_ir + W_hr h + b_hr)", "reset gate: how much of the old h the candidate may look at"),
-        ("z", "z = σ(W_iz x + b_iz + W_hz h + b_hz)", "update gate: how much of the old h is kept (1 keeps it, 0 takes n)"),
-        ("n", "n = tanh(W_in x + b_in + r * (W_hn h + b_hn))", "candidate: the new state on offer, from -1 to 1"),
-        ("h", "h' = (1 - z) * n + z * h", "hidden state: a blend of the old state and the candidate"),
-    ],
-    "rnn": [
-        ("h", "h' = tanh(W_ih x + b_ih + W_hh h + b_hh)", "hidden state: the whole memory, rewritten at every character"),
-    ],
-}
 
 PANES = [
     ("Loss", "smoothed training loss and validation loss (nats per character, left axis; bits per "
@@ -91,8 +72,8 @@ def _gate_table(cell: str, quantity: str | None) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=1, no_wrap=True)
     table.add_column()
-    for q, equation, meaning in GATES[cell]:
-        table.add_row("▶" if q == quantity else "", Text.assemble((equation, EQUATION), "\n", meaning))
+    for q in QUANTITIES[cell]:
+        table.add_row("▶" if q.name == quantity else "", Text.assemble((q.equation, EQUATION), "\n", q.meaning))
     return table
 
 
@@ -107,8 +88,9 @@ def help_parts(cell: str, quantity: str | None = None) -> list:
              "of validation text); colour is the value. It follows training. σ is the logistic sigmoid; x "
              "is the layer's input; h and c are the state before this character. Gate order and weights "
              "are PyTorch's.", DIM),
+        Text.assemble(("The equations, one gate a line: ", DIM), ("rnntui/engine/reference.py", EQUATION)),
     ]
-    for name in [cell] + [c for c in GATES if c != cell]:
+    for name in [cell] + [c for c in QUANTITIES if c != cell]:
         parts.append(Text("\n" + name.upper() + ("  (this model)" if name == cell else ""), Style(bold=True)))
         parts.append(_gate_table(name, quantity if name == cell else None))
     parts.append(Text("\nGates pane keys", HEADING))

@@ -1,8 +1,8 @@
 """The Samples pane: what the model writes, each character tinted by how sure the model was of it.
 
-Entries are a sample taken while training or a prompt's continuation
-streaming in. Only the newest few are kept, so hours of training do not grow
-the pane.
+Entries are a sample taken while training or a prompt's continuation. The
+pane takes both straight from the run's messages. Only the newest few are
+kept, so hours of training do not grow the pane.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from rnntui.tui.playground.shared_trainer import Continuation
+from rnntui.tui.widgets.run_worker import RunMessage, Sampled
 
 MAX_ENTRIES = 24
 HEADER_STYLE = Style(color="grey62", italic=True)
@@ -54,14 +57,19 @@ def marked_prompt(prompt: str, unknown: set[str]) -> Text:
     return out
 
 
+class Continued(RunMessage):
+    event_type = Continuation
+
+
 class SampleEntry(Static):
     """One sample: a header line, then the text, growing while it streams."""
 
     DEFAULT_CSS = "SampleEntry { margin: 0 0 1 0; }"
 
-    def __init__(self, header: str, prompt: Text | None = None, **kwargs):
+    def __init__(self, header: str, prompt: Text | None = None, number: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.header = header
+        self.number = number  # the prompt it continues, if it is a continuation
         self.prompt = prompt or Text()
         self.body = Text()
 
@@ -93,8 +101,9 @@ class SamplesPane(VerticalScroll):
     def entries(self) -> list[SampleEntry]:
         return list(self.query(SampleEntry))
 
-    def add_entry(self, header: str, prompt: Text | None = None, text: str = "", probs=()) -> SampleEntry:
-        entry = SampleEntry(header, prompt)
+    def add_entry(self, header: str, prompt: Text | None = None, text: str = "", probs=(),
+                  number: int | None = None) -> SampleEntry:
+        entry = SampleEntry(header, prompt, number)
         if text:
             entry.body = tinted(text, probs)
         self.mount(entry)
@@ -105,6 +114,21 @@ class SamplesPane(VerticalScroll):
         """A line from the app rather than the model (a hint, a restart)."""
         self.mount(Static(Text(message, HEADER_STYLE), classes="note"))
         self._prune()
+
+    def clear(self) -> None:
+        """A new model: what the old one wrote is not its."""
+        self.remove_children()
+
+    def on_sampled(self, message: Sampled) -> None:
+        if not self.is_attached:  # the app is closing
+            return
+        sample = message.event
+        self.add_entry(f"step {sample.step} · T {sample.temperature:.2f}", text=sample.text, probs=sample.probs)
+
+    def on_continued(self, message: Continued) -> None:
+        for entry in self.query(SampleEntry):
+            if entry.number == message.event.number:
+                entry.extend(message.event.sample.text, message.event.sample.probs)
 
     def _prune(self) -> None:
         for old in list(self.children)[:-MAX_ENTRIES]:

@@ -121,6 +121,10 @@ class UnitTextView(ScrollView, can_focus=False):
                 return
 
     def render_line(self, y: int) -> Strip:
+        # Every segment gets a style: under NO_COLOR the terminal's colour filter reads each one's.
+        return self._line(y).apply_style(self.rich_style)
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         number = y + int(self.scroll_y)
         if number == 0:

@@ -177,6 +177,10 @@ class HeatmapView(ScrollView, can_focus=False):
     # ----- drawing ----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        # Every segment gets a style: under NO_COLOR the terminal's colour filter reads each one's.
+        return self._line(y).apply_style(self.rich_style)
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         if self._levels is None or width <= 0:
             return Strip.blank(width)

@@ -202,8 +202,8 @@ class RunWorker(Widget):
 
     def _deliver(self, collector: Collector) -> None:
         messages = collector.take()
-        if collector is not self._collector:
-            return  # from a run that was replaced: nobody wants it
+        if collector is not self._collector or not self.is_attached:
+            return  # from a run that was replaced, or the screen is closing: nobody wants it
         self._delivered = time.monotonic()
         for message in messages:
             self.tell(message)
@@ -211,6 +211,8 @@ class RunWorker(Widget):
     def tell(self, message: RunMessage) -> None:
         """Send one message to every widget in the audience (a fresh copy each: handlers may stop it)."""
         for target in self.audience:
+            if isinstance(target, Widget) and not target.is_attached:
+                continue
             copy = type(message).__new__(type(message))
             copy.__dict__.update(message.__dict__)
             Message.__init__(copy)
