@@ -55,7 +55,8 @@ def screen_text(app) -> str:
     return "\n".join(rows)
 
 
-async def wait_until(pilot, condition, timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot, condition, timeout: float = 30.0, what: str = "") -> None:
+    # A deadline, not a wait: on a machine busy with other work a frame can take seconds.
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -557,8 +557,8 @@ class PlaygroundApp(App):
         ), answered)
 
     def _quit_now(self) -> None:
+        self.runner.stop()  # first: the training thread is what holds up the exit
         self.state = "closing"
-        self.runner.stop()
         self.workers.cancel_all()
         self.exit()
 

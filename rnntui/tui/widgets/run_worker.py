@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from rnntui.train.events import EvalDone, Event, Failed, Finished, SampleReady, StepDone
 from rnntui.train.run import Run
 
-RATE = 20  # deliveries a second, at most: the step counter looks live and the UI thread stays free
+RATE = 10  # deliveries a second, at most: the step counter looks live; each costs the training thread (one GIL)
 RATE_SMOOTHING = 0.9  # per step: the header's chars/s is steady without lagging seconds behind
 STOP_TIMEOUT = 1.0  # seconds; a paused run notices a stop within 50 ms, a running one after its step
 
