@@ -554,17 +554,17 @@ def test_the_collector_coalesces_steps_and_keeps_every_other_event():
 def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
     import math
 
-    from rnntui.tui.widgets.braille_plot import Series, render_chart
+    from rnntui.plot.loss import loss_chart, loss_line
 
     train = [(s, 4.0 * math.exp(-s / 300) + 1.0) for s in range(1, 2001)]
     val = [(s, 4.0 * math.exp(-s / 300) + 1.3) for s in range(100, 2001, 100)]
     for width, height in ((76, 12), (42, 7), (24, 5)):
-        lines = render_chart([Series("train (smoothed)", train, "blue", "train"), Series("validation", val, "red", "val")],
-                             width, height)
+        lines = loss_chart([loss_line("train (smoothed)", train, "blue", "train"), loss_line("validation", val, "red", "val")],
+                           width, height)
         assert len(lines) == height and all(line.cell_len <= width for line in lines)
         assert "train" in lines[-1].plain and "val" in lines[-1].plain
     ln4 = math.log(4)  # 2 bits exactly
-    lines = [line.plain for line in render_chart([Series("train", train + [(2001, ln4)], "blue")], 76, 12)]
+    lines = [line.plain for line in loss_chart([loss_line("train", train + [(2001, ln4)], "blue")], 76, 12)]
     assert lines[0].split() == ["nats", "bits/char"]
     assert "step" in lines[-2] and "1k" in lines[-2] and "2k" in lines[-2]
     assert "1.386 nats 2.00 bpc" in lines[-1]  # the last point, in both units

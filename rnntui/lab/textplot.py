@@ -1,10 +1,13 @@
-"""Plain-text pictures for the headless lab: a log-scale bar, a sparkline, a scatter of points in the unit square."""
+"""Plain-text pictures for the headless lab: a log-scale bar and a sparkline (one line, for a table cell), and the
+unit-square scatter of the lab screen's saturation pane, drawn by the same painter (rnntui/plot) without colour."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from rnntui.plot.chart import Points, scatter_chart
 
 SPARKS = " ▁▂▃▄▅▆▇█"
 
@@ -29,14 +32,6 @@ def sparkline(values, low: float = 0.0, high: float = 1.0, width: int = 40) -> s
 
 
 def scatter(x, y, width: int = 41, height: int = 21) -> list[str]:
-    """Points in [0, 1]^2 on a character grid, y up; a cell's mark grows with its count (. o O @)."""
-    grid = np.zeros((height, width), int)
-    cols = np.clip(np.round(np.asarray(x) * (width - 1)).astype(int), 0, width - 1)
-    rows = np.clip(np.round((1.0 - np.asarray(y)) * (height - 1)).astype(int), 0, height - 1)
-    np.add.at(grid, (rows, cols), 1)
-    marks = " .oO@"
-    lines = []
-    for r in range(height):
-        body = "".join(marks[min(n, len(marks) - 1)] for n in grid[r])
-        lines.append("|" + body + "|")
-    return ["+" + "-" * width + "+", *lines, "+" + "-" * width + "+"]
+    """Points in [0, 1]^2, y up, in braille with axes from 0 to 1: the TUI's saturation chart as plain lines."""
+    drawn = scatter_chart([Points("a unit", x, y, "default")], width, height, x_title="right-saturated →", y_title="↑ left-saturated")
+    return [line.plain.rstrip() for line in drawn]

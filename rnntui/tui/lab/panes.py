@@ -14,11 +14,10 @@ from textual.widgets import Static
 
 from rnntui.lab.reach import Reach
 from rnntui.lab.saturation import GateSaturation
-from rnntui.tui.widgets.lab_plots import Line, Points, PlotView, line_chart, scatter_chart
+from rnntui.plot.chart import Line, Points, line_chart, scatter_chart
+from rnntui.plot.colour import CELL_COLOURS, GATE_COLOURS, REFERENCE_COLOUR
+from rnntui.tui.widgets.chart_view import ChartView
 
-CELL_COLOURS = {"rnn": "#ff7b72", "lstm": "#58a6ff", "gru": "#7ee787"}
-GATE_COLOURS = {"i": "#ffa657", "f": "#79c0ff", "o": "#d2a8ff", "r": "#ff7b72", "z": "#56d364"}
-CHANCE_COLOUR = "grey58"
 EMPTY = "press space to start the race"
 
 
@@ -46,11 +45,11 @@ class LabPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, classes="lab-explain")
-        yield PlotView()
+        yield ChartView()
 
     @property
-    def plot(self) -> PlotView:
-        return self.query_one(PlotView)
+    def plot(self) -> ChartView:
+        return self.query_one(ChartView)
 
     def explain(self, text: str) -> None:
         self.query_one(".lab-explain", Static).update(text)
@@ -84,13 +83,13 @@ class RacePane(LabPane):
     def _repaint(self) -> None:
         lines = [
             Line(cell, [s for s, _ in curve], [a for _, a in curve], CELL_COLOURS.get(cell, "white"),
-                 note=f"{curve[-1][1]:.0%}" if curve else "")
+                 legend=(f"{cell} {curve[-1][1]:.0%}",) if curve else ())
             for cell, curve in self.curves.items()
         ]
-        lines.append(Line("chance", [0, self.steps], [self.chance, self.chance], CHANCE_COLOUR, dashed=True,
-                          note=f"{self.chance:.0%}"))
+        lines.append(Line("chance", [0, self.steps], [self.chance, self.chance], REFERENCE_COLOUR, dashed=True,
+                          legend=(f"chance {self.chance:.0%}",)))
         self.plot.show(lambda w, h: line_chart(
-            lines, w, h, (0, self.steps), (0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step",
+            lines, w, h, x_range=(0, self.steps), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step",
         ))
 
     def refresh_chart(self) -> None:
@@ -116,7 +115,7 @@ class ReachPane(LabPane):
                 label = cell if layers == 1 else f"{cell} l{k + 1}"
                 far = int(r.distances[-1])
                 lines.append(Line(label, r.distances, r.norms[k], CELL_COLOURS.get(cell, "white"),
-                                  note=f"{r.ratio(far, k):.0e}"))
+                                  legend=(f"{label} {r.ratio(far, k):.0e}",)))
         far = max((int(r.distances[-1]) for r in reach.values()), default=1)
         positive = np.concatenate([r.norms[r.norms > 0] for r in reach.values()]) if reach else np.ones(1)
         if positive.size == 0:
@@ -125,7 +124,7 @@ class ReachPane(LabPane):
         high = 10 ** np.ceil(np.log10(positive.max()))
         marks = [(bptt, "k")] if 0 < bptt < far else []
         self.plot.show(lambda w, h: line_chart(
-            lines, w, h, (0, far), (low, max(high, low * 10)), log_y=True, x_title="T-t", marks=marks,
+            lines, w, h, x_range=(0, far), y_range=(low, max(high, low * 10)), log_y=True, x_title="T-t", marks=marks,
         ))
 
     def ratios(self) -> dict[str, float]:

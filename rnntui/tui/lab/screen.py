@@ -1,44 +1,53 @@
 """The memory lab as a screen: RNN, LSTM and GRU race on a memory task while their gradients and gates are watched.
 
 Self-contained: an app opens it with `push_screen(LabScreen())`, and Escape
-or q closes it. The race trains on a thread of its own (the UI's loop never
-runs a step). The models are not thread-safe, so the same thread also
-measures the gradient reach and the gate saturation, between steps, and posts
-plain arrays. It posts at most 20 times a second however fast it steps, and
-looks at its stop flag before every step and every measurement, so closing
-the screen or quitting the app ends it within one step.
+or q closes it. The race is a run (a WatchedRace, which also measures the
+gradient reach and the gate saturation between steps, on its own thread) in
+the screen's RunWorker, the one idiom every screen trains with: its events
+come back as typed messages, at most 20 deliveries a second, and a message
+from a race that was stopped or replaced never arrives. Closing the screen or
+quitting the app stops the race within one step.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field, replace
 
-import numpy as np
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from rnntui.data.tasks import TASKS, make_task
 from rnntui.errors import RnntuiError
-from rnntui.lab.race import Race, RaceConfig, Standings
-from rnntui.lab.reach import Reach, gradient_reach
-from rnntui.lab.saturation import GATES, GateSaturation, gate_saturation
+from rnntui.lab.captions import expectation, race_caption, reach_caption
+from rnntui.lab.race import RaceConfig, Standings
+from rnntui.lab.saturation import GATES
+from rnntui.lab.watched import Measurement, WatchedRace
 from rnntui.tui.lab.panes import RacePane, ReachPane, SaturationPane
+from rnntui.tui.widgets.run_worker import RunFailed, RunFinished, RunMessage, RunWorker
 
-POST_INTERVAL = 0.05  # seconds: at most 20 messages a second reach the UI
-PROBES = 4  # sequences the gradient reach is averaged over
-SATURATION_ROWS = 64  # held-out sequences the gates are counted over
+
+class StandingsArrived(RunMessage):
+    """Every cell's score after an evaluation (`event` is the Standings)."""
+
+    event_type = Standings
+
+
+class Measured(RunMessage):
+    """The gradient reach and gate saturation measured right after those standings (`event` is the Measurement)."""
+
+    event_type = Measurement
+
 
 # The choices the keys step through: span L per task (see each task's `span`), and truncation k (0 = full).
 SPANS = {"recall": (5, 10, 20, 40, 80), "reber": (0, 6, 10, 14, 20), "brackets": (0, 1, 2, 4, 8)}
 TRUNCATIONS = (5, 10, 20, 40, 0)  # shortest first; full BPTT is the longest
 
-REACH_HINT = "how much gradient reaches T-t steps back (log): the RNN's dies off; a flat line can learn that far"
+REACH_HINT = "how much gradient through h reaches T-t steps back, one log axis for all cells: a flat line can learn that far"
 SATURATION_HINT = "a dot per gate unit: far right = open > 90% of steps (memory kept), top = shut; x+y=1 switches"
 
 
@@ -83,14 +92,8 @@ def _neighbour(ladder: tuple[int, ...], value: int, direction: int) -> int:
 
 
 def hint(settings: LabSettings, chance: float) -> str:
-    """What to look for in the race, given the settings."""
-    if settings.bptt and settings.bptt < max(settings.span, 1):
-        return (f"with L larger than k, even the LSTM struggles: the gradient is cut at k={settings.bptt}, "
-                f"so no step learns to carry the symbol {settings.span} steps")
-    if settings.task == "recall" and settings.filler == "constant":
-        return (f"constant filler: the RNN can park the symbol in a fixed point of its dynamics and beat chance "
-                f"({chance:.0%}) without long-range gradient; f switches to noise")
-    return f"LSTM and GRU climb towards 100%; the vanilla RNN lags far behind, near chance ({chance:.0%}, dashed) on most seeds"
+    """What the settings set up, before the race has results."""
+    return expectation(settings.task, settings.span, settings.bptt, settings.filler, chance)
 
 
 class LabScreen(ModalScreen):
@@ -117,6 +120,9 @@ class LabScreen(ModalScreen):
     LabScreen ReachPane {
         width: 1fr;
     }
+    LabScreen ReachPane > .lab-explain {
+        max-height: 3;  /* the reach per cell, and why an LSTM can score with little of it */
+    }
     LabScreen SaturationPane {
         width: 1fr;
         max-width: 64;
@@ -136,28 +142,22 @@ class LabScreen(ModalScreen):
         Binding("escape,q", "close", "Close"),
     ]
 
-    class Update(Message):
-        """What the race thread saw since its last post: the newest step and every evaluation, in order."""
-
-        def __init__(self, run: int, step: int, rate: float, standings: list[Standings],
-                     reach: dict[str, Reach] | None, gates: dict[str, list[GateSaturation]] | None,
-                     done: bool = False, error: str = "") -> None:
-            super().__init__()
-            self.run, self.step, self.rate, self.standings = run, step, rate, standings
-            self.reach, self.gates, self.done, self.error = reach, gates, done, error
+    worker_class = RunWorker  # a test may count what crosses from the race's thread
 
     def __init__(self, config: RaceConfig | None = None, settings: LabSettings | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.base = config or RaceConfig()
         self.settings = settings or LabSettings(filler=self.base.filler)
-        self.run = 0  # bumped at every start or change: a message from an older run is ignored
         self.step = 0
         self.running = False
         self.state = "ready"
-        self._stop = threading.Event()
-        self.race_thread: threading.Thread | None = None  # the latest race's thread, for whoever must wait on it
+        self.rate = 0.0  # steps a second, from the standings' steps and their arrival times
+        self._last_seen: tuple[float, int] | None = None
         self.config: RaceConfig | None = None  # the settings applied to the base; None while they are not valid
         self.lab_task = None  # the task those settings make
+        self.accuracy: dict[str, float] = {}  # the latest scores, for the reach caption
+        self.race: WatchedRace | None = None  # the race on screen; None once it was stopped or replaced
+        self.runner = self.worker_class(audience=[self])  # kept here: it is stopped while the screen unmounts
 
     def compose(self) -> ComposeResult:
         yield Static(id="lab-status")
@@ -166,6 +166,7 @@ class LabScreen(ModalScreen):
             yield ReachPane()
             yield SaturationPane()
         yield Footer()
+        yield self.runner
 
     def on_mount(self) -> None:
         self._reset()
@@ -190,7 +191,7 @@ class LabScreen(ModalScreen):
 
     def _reset(self) -> None:
         """Clear the panes for the current settings; a bad setting shows in the status line, never raises."""
-        self.step = 0
+        self.step, self.rate, self._last_seen, self.accuracy = 0, 0.0, None, {}
         try:
             config = self.settings.config(self.base).validated()
             task = make_task(config.task, config.span, config.filler)
@@ -207,9 +208,9 @@ class LabScreen(ModalScreen):
         self.saturation_pane.explain(SATURATION_HINT)
         self._show_status()
 
-    def _show_status(self, rate: float = 0.0) -> None:
+    def _show_status(self) -> None:
         steps = (self.config or self.base).steps
-        speed = f" · {rate:.0f} steps/s" if self.running and rate else ""
+        speed = f" · {self.rate:.0f} steps/s" if self.running and self.rate else ""
         self.query_one("#lab-status", Static).update(
             f"Memory lab · {self.settings.describe()} · step {self.step}/{steps}{speed} · {self.state}"
         )
@@ -229,27 +230,25 @@ class LabScreen(ModalScreen):
         self._reset()
         if self.config is None:
             return
-        self.run += 1
-        self._stop = threading.Event()
-        self.running, self.state = True, "running"
+        try:
+            race = WatchedRace(self.config)
+        except RnntuiError as error:
+            self.state = str(error)
+            self._show_status()
+            return
+        self.running, self.state, self.race = True, "running", race
         self._show_status()
-        # A thread of its own rather than Textual's pooled worker threads: it ends when the race ends, so
-        # "stopped" is something a caller can wait for (join), and daemon=True never holds the process open.
-        self.race_thread = threading.Thread(
-            target=self._race, args=(self.run, self.config, self._stop), name="rnntui-lab-race", daemon=True,
-        )
-        self.race_thread.start()
+        self.runner.start(race)
 
     def stop_race(self) -> None:
-        """Tell the race thread to stop; it notices before its next step (it is never waited for here)."""
-        self._stop.set()
-        self.running = False
+        """Stop the race (within one step); whatever it said after this is never delivered."""
+        self.running, self.race = False, None
+        self.runner.stop()
 
     def _change(self, settings: LabSettings) -> None:
         """New settings stop the race and clear the panes: a curve belongs to one setting."""
         was_running = self.running
         self.stop_race()
-        self.run += 1
         self.settings = settings
         self.state = "ready: space starts" if not was_running else "stopped: settings changed; space starts"
         self._reset()
@@ -281,73 +280,61 @@ class LabScreen(ModalScreen):
     def on_unmount(self) -> None:
         self.stop_race()  # also when the app quits with the screen open
 
-    # ----- the race thread --------------------------------------------------------------
+    # ----- the race's news, on the UI thread ----------------------------------------------
 
-    def _race(self, run: int, config: RaceConfig, stop: threading.Event) -> None:
-        """Train, measure and post, on the race thread, until done or told to stop."""
-        stopped = stop.is_set
-
-        try:
-            race = Race(config)
-            probe = race.task.batch(np.random.default_rng([config.seed, 2]), PROBES)
-            pending = [race.standings()]
-            reach, gates = self._measure(race, probe, stopped)
-            last, last_step, rate = 0.0, 0, 0.0
-            while not race.finished and not stopped():
-                standings = race.advance()
-                if standings is not None:
-                    pending.append(standings)
-                    reach, gates = self._measure(race, probe, stopped)
-                now = time.monotonic()
-                if now - last >= POST_INTERVAL:
-                    if last:
-                        rate = (race.step - last_step) / (now - last)
-                    if not self._post(self.Update(run, race.step, rate, pending, reach, gates)):
-                        return
-                    last, last_step, pending, reach, gates = now, race.step, [], None, None
-            self._post(self.Update(run, race.step, rate, pending, reach, gates, done=race.finished))
-        except Exception as error:  # noqa: BLE001  (anything that breaks the race is shown, not raised in a thread)
-            self._post(self.Update(run, 0, 0.0, [], None, None, done=True, error=f"{type(error).__name__}: {error}"))
-
-    def _measure(self, race: Race, probe, stopped) -> tuple[dict[str, Reach], dict[str, list[GateSaturation]]]:
-        """Gradient reach of every cell and gate saturation of the gated ones, on the live models (same thread)."""
-        reach, gates = {}, {}
-        inputs = race.held_out.inputs[:SATURATION_ROWS]
-        for racer in race.racers:
-            if stopped():
-                break
-            reach[racer.cell] = gradient_reach(racer.model, probe)
-            if GATES[racer.cell]:
-                gates[racer.cell] = gate_saturation(racer.model, inputs)
-        return reach, gates
-
-    def _post(self, message: Message) -> bool:
-        """Post from the race thread; False once the screen or the app is gone."""
-        try:
-            return self.post_message(message)
-        except RuntimeError:  # the app's event loop has closed
-            return False
-
-    # ----- the race thread's news, on the UI thread ---------------------------------------
-
-    def on_lab_screen_update(self, message: Update) -> None:
-        if message.run != self.run:
-            return  # from a race that was stopped or replaced
+    @on(StandingsArrived)
+    def _standings(self, message: StandingsArrived) -> None:
+        if message.run is not self.race:
+            return  # said on its way out by a race that was stopped (the worker drops a replaced one's)
+        standings: Standings = message.event
         race = self.race_pane
-        for standings in message.standings:
-            for cell, score in standings.scores.items():
-                race.add(cell, standings.step, score.accuracy)
-        if message.standings:
-            race.refresh_chart()
-        if message.reach:
-            self.reach_pane.show_reach(message.reach, message.step, self.config.bptt)
-        if message.gates:
-            self.saturation_pane.show_gates(message.gates)
-        self.step = max(self.step, message.step)
-        if message.error:
-            self.running, self.state = False, f"failed: {message.error}"
-        elif message.done:
-            self.running = False
-            final = "  ".join(f"{c} {curve[-1][1]:.0%}" for c, curve in race.curves.items() if curve)
-            self.state = f"finished: {final}"
-        self._show_status(message.rate)
+        for cell, score in standings.scores.items():
+            race.add(cell, standings.step, score.accuracy)
+        race.refresh_chart()
+        self.accuracy = {cell: score.accuracy for cell, score in standings.scores.items()}
+        now = time.monotonic()
+        if self._last_seen and standings.step > self._last_seen[1]:
+            self.rate = (standings.step - self._last_seen[1]) / max(now - self._last_seen[0], 1e-6)
+        self._last_seen = (now, standings.step)
+        self.step = max(self.step, standings.step)
+        self._explain_race()
+        self._show_status()
+
+    @on(Measured)
+    def _measured(self, message: Measured) -> None:
+        if message.run is not self.race:
+            return  # said on its way out by a race that was stopped (the worker drops a replaced one's)
+        measurement: Measurement = message.event
+        if measurement.reach:
+            reach = self.reach_pane
+            reach.show_reach(measurement.reach, measurement.step, self.config.bptt)
+            far = max(int(r.distances[-1]) for r in measurement.reach.values())
+            reach.explain(reach_caption(reach.ratios(), far, self.accuracy) or REACH_HINT)
+        if measurement.gates:
+            self.saturation_pane.show_gates(measurement.gates)
+
+    @on(RunFinished)
+    def _finished(self, message: RunFinished) -> None:
+        if message.run is not self.race:
+            return  # said on its way out by a race that was stopped (the worker drops a replaced one's)
+        if message.event.reason == "stopped":
+            return  # the person stopped it; the status already says so
+        self.running = False
+        final = "  ".join(f"{c} {curve[-1][1]:.0%}" for c, curve in self.race_pane.curves.items() if curve)
+        self.state = f"finished: {final}"
+        self._explain_race()
+        self._show_status()
+
+    @on(RunFailed)
+    def _failed(self, message: RunFailed) -> None:
+        if message.run is not self.race:
+            return  # said on its way out by a race that was stopped (the worker drops a replaced one's)
+        self.running, self.state = False, f"failed: {message.event.message}"
+        self._show_status()
+
+    def _explain_race(self) -> None:
+        """The race pane's caption: what the scores on screen say (the expectation until there are some)."""
+        config, task = self.config, self.lab_task
+        caption = race_caption(self.race_pane.curves, task.chance, task.span, config.bptt, config.filler,
+                               finished=not self.running)
+        self.race_pane.explain(f"{task.describe()}\n{caption or hint(self.settings, task.chance)}")

@@ -5,10 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from rnntui.tui.widgets.braille_plot import Series, render_chart
-
-TRAIN_COLOUR = "#5fafff"
-VAL_COLOUR = "#ffaf00"
+from rnntui.plot.loss import loss_chart, loss_lines
 
 
 class LossChart(Widget):
@@ -30,9 +27,5 @@ class LossChart(Widget):
 
     def render(self) -> Text:
         width, height = self.content_size
-        lines = render_chart(
-            [Series("train (smoothed)", self.train, TRAIN_COLOUR, "train"),
-             Series("validation", self.val, VAL_COLOUR, "val")],
-            width, height, empty_message="press space to start training",
-        )
+        lines = loss_chart(loss_lines(self.train, self.val), width, height, empty_message="press space to start training")
         return Text("\n").join(lines)

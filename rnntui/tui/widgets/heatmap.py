@@ -25,45 +25,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rnntui.plot.colour import FRACTION_RAMP, SIGNED_RAMP, luminance, ramp_colour
+
 COLUMN_WIDTH = 2  # cells per timestep
 LEVELS = 129  # colours per scale; odd, so a signed scale has an exact middle for 0
-
-# Colour ramps as (position 0..1, RGB) anchors, interpolated linearly.
-# One-sided, for 0..1 gates: near-black for shut, pale yellow for open, with a
-# change of hue on the way so 0.05 and 0.95 read as different at a glance.
-FRACTION_RAMP = (
-    (0.00, (10, 8, 36)),
-    (0.25, (64, 34, 140)),
-    (0.50, (176, 52, 120)),
-    (0.75, (246, 128, 46)),
-    (1.00, (252, 250, 164)),
-)
-# Two-sided, for signed quantities: blue below zero, orange above, dark at zero,
-# so the sign is the hue and the size is the brightness.
-SIGNED_RAMP = (
-    (0.00, (110, 200, 255)),
-    (0.25, (36, 104, 196)),
-    (0.50, (26, 26, 30)),
-    (0.75, (200, 76, 30)),
-    (1.00, (255, 196, 96)),
-)
-
-
-def ramp_colour(ramp, position: float) -> tuple[int, int, int]:
-    """The ramp's colour at `position` in 0..1."""
-    position = min(1.0, max(0.0, position))
-    for (p0, c0), (p1, c1) in zip(ramp, ramp[1:]):
-        if position <= p1:
-            k = (position - p0) / (p1 - p0)
-            return tuple(round(a + (b - a) * k) for a, b in zip(c0, c1))
-    return ramp[-1][1]
-
-
-def luminance(rgb: tuple[int, int, int]) -> float:
-    """Perceived brightness, 0..255, to pick text that stays readable on a colour."""
-    r, g, b = rgb
-    return 0.299 * r + 0.587 * g + 0.114 * b
-
 
 def _palette(ramp) -> tuple[Style, ...]:
     styles = []
