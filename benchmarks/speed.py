@@ -12,6 +12,8 @@ Each ratio is taken per round; the table shows the median over the rounds.
 A training step is the whole thing a user waits for: embedding -> cell(s) ->
 linear -> cross-entropy, backward, clip the global gradient norm to 5, Adam
 (lr 2e-3), the hidden state carried to the next chunk (truncated BPTT).
+rnntui's is the engine's `train_step` (rnntui/engine/step.py), the one step
+every run takes.
 The text is tiny-shakespeare (65 characters) walked as B parallel streams;
 random tokens over 65 characters where the file is absent.
 
@@ -97,11 +99,13 @@ def timed_windows(step, chars_per_step: int, seconds: float, windows: int, warmu
 
 
 def rnntui_step(cell, cfg, dtype, vocab=None, optimizer="adam", lr=2e-3, clip=5.0, clip_value=0.0):
+    """The engine's one training step (`train_step`, as every run takes it) on chunk after chunk."""
     import numpy as np
 
     from rnntui.engine.model import CharRNN
-    from rnntui.engine.optim import clip_by_norm, clip_by_value, make_optimizer
+    from rnntui.engine.optim import make_optimizer
     from rnntui.engine.shape import ModelShape
+    from rnntui.engine.step import chunk_gradient, train_step
 
     ids, V = load_tokens(vocab)
     chunk = streams(ids, cfg["batch"], cfg["seq"])
@@ -112,14 +116,9 @@ def rnntui_step(cell, cfg, dtype, vocab=None, optimizer="adam", lr=2e-3, clip=5.
     def step():
         inputs, targets = chunk(box["j"])
         box["j"] += 1
-        result = model.forward(inputs, targets, state=box["state"])
-        model.backward()
-        if clip:
-            clip_by_norm(model.grad_flat, clip)
-        if clip_value:
-            clip_by_value(model.grad_flat, clip_value)
-        opt.step(model.grad_flat)
-        box["state"] = result.state
+        outcome = train_step(model, opt, chunk_gradient(model, inputs, targets, box["state"]),
+                             clip=clip, clip_value=clip_value)
+        box["state"] = outcome.result.state
 
     return step
 
@@ -236,6 +235,7 @@ def trainer_triple(cell, cfg, dtype, seconds, windows):
     config = TrainConfig(
         corpus=str(CORPUS), cell=cell, hidden=cfg["hidden"], layers=cfg["layers"], embed=EMBED,
         seq_len=cfg["seq"], batch=cfg["batch"], dtype=dtype, eval_every=10**9, sample_every=10**9,
+        val_frac=0.0,  # no validation split: each run() below would end by reading all of it
     )
     trainer = Trainer(config, text)
     chars = cfg["batch"] * cfg["seq"]

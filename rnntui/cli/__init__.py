@@ -10,10 +10,10 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app, fail_cleanly
+from rnntui.cli.common import app, terminal_ui_signals
 
 # Each module adds its command to `app`.
-from rnntui.cli import corpora, evaluate, gradcheck, lab, sample, train  # noqa: E402,F401
+from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, learn, sample, serve, train  # noqa: E402,F401
 
 
 @app.callback(invoke_without_command=True)
@@ -25,11 +25,14 @@ def launch(
     """Watch a recurrent network learn to write, live. Run with no command to open the playground."""
     if ctx.invoked_subcommand is not None:
         return
-    with fail_cleanly():
-        from rnntui.tui.app import run_app
+    terminal_ui_signals()
+    from rnntui.tui.app import run_app
 
-        run_app(corpus=corpus, checkpoint=checkpoint)
+    run_app(corpus=corpus, checkpoint=checkpoint)
 
 
 def main() -> None:
-    app()
+    """The `rnntui` process; rnntui/__main__.py is where it starts, before these imports."""
+    from rnntui.__main__ import main as start
+
+    start()

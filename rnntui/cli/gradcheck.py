@@ -12,8 +12,8 @@ TOLERANCE = 1e-6
 @app.command()
 def gradcheck(
     cell: str = typer.Option("all", help="rnn, lstm, gru or all."),
-    layers: int = typer.Option(2, min=1, help="Stacked layers in the test model."),
-    seed: int = typer.Option(0),
+    layers: int = typer.Option(2, min=1, max=8, help="Stacked layers in the test model."),
+    seed: int = typer.Option(0, min=0),
 ) -> None:
     """Compare backprop with centred differences in float64 (carried state and mask included)."""
     from rich.console import Console

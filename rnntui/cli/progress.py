@@ -6,10 +6,12 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from rnntui.files import open_for_append
 from rnntui.train.events import EvalDone, SampleReady, StepDone, as_record
 
 
@@ -21,10 +23,15 @@ class JsonLog:
 
     FLUSH_SECONDS = 0.2
 
-    def __init__(self, path: Path):
-        self.file = open(path, "a", encoding="utf-8")
+    def __init__(self, path: Path, on_failure: Callable[[], None] = lambda: None):
+        self.path = path
+        self.file = open_for_append(path)
         self.flushed = time.monotonic()
         self.pending: list = []
+        # A log that cannot be written (a full disk) stops the run rather than the process, so
+        # the checkpoint is still saved; the command reports `failure` when the run has ended.
+        self.on_failure = on_failure
+        self.failure: str | None = None
 
     def __call__(self, event) -> None:
         self.pending.append(event)
@@ -33,14 +40,23 @@ class JsonLog:
             self.flush(now)
 
     def flush(self, now: float | None = None) -> None:
-        self.file.write("".join(json.dumps(as_record(e), ensure_ascii=False) + "\n" for e in self.pending))
-        self.file.flush()
-        self.pending.clear()
+        lines, self.pending = self.pending, []
         self.flushed = time.monotonic() if now is None else now
+        if self.failure:
+            return
+        try:
+            self.file.write("".join(json.dumps(as_record(e), ensure_ascii=False) + "\n" for e in lines))
+            self.file.flush()
+        except OSError as e:
+            self.failure = f"{self.path}: cannot write the log: {e.strerror or e}"
+            self.on_failure()
 
     def close(self) -> None:
         self.flush()
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError:
+            pass  # what could not be written was reported by flush
 
 
 class ProgressView:

@@ -98,6 +98,8 @@ def read_text_file(path: Path) -> str:
     path = Path(path)
     if path.is_dir():
         raise CorpusError(f"{path} is a directory, not a text file")
+    if path.exists() and not (path.is_file() or path.is_fifo()):  # a pipe ends; /dev/zero never does
+        raise CorpusError(f"{path} is a device, not a text file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:

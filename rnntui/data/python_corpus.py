@@ -7,13 +7,12 @@ Python version, so the cache file is named for it.
 
 from __future__ import annotations
 
-import os
 import sys
 import sysconfig
-import uuid
 from pathlib import Path
 
-from rnntui.errors import CorpusError
+from rnntui.errors import CorpusError, OutputError
+from rnntui.files import write_atomically
 
 # Common pure-Python modules that exist in 3.10 to 3.13 (~1.1 MB on 3.11).
 # Kept sorted: the corpus is these files in this order. One that a version
@@ -80,21 +79,6 @@ def build_text(stdlib: Path | None = None) -> str:
     return "\n".join(parts)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, so a crash never leaves half a corpus."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name per writer, so two processes building at once never mix
-    # bytes; the last os.replace wins and both wrote the same text anyway.
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(text.encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def cached_copy(cache_dir: Path) -> Path | None:
     """The cached corpus in `cache_dir`, or None if it has not been built yet."""
     path = cache_dir / cache_name()
@@ -106,10 +90,14 @@ def ensure_built(cache_dir: Path) -> Path:
     path = cache_dir / cache_name()
     if not path.is_file():
         try:
-            _write_atomically(path, build_text())
-        except OSError as e:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Atomic, so a crash never leaves half a corpus; two processes building at once
+            # each write a whole file of the same text, and the last rename wins.
+            write_atomically(path, build_text().encode("utf-8"))
+        except (OSError, OutputError) as e:
+            reason = e.strerror if isinstance(e, OSError) else str(e).removeprefix(f"{path}: ")
             raise CorpusError(
-                f"cannot write the python corpus to {path} ({e.strerror or e}); "
+                f"cannot write the python corpus to {path} ({reason or e}); "
                 "set RNNTUI_CACHE_DIR to a writable folder"
             ) from None
     return path

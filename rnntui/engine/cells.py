@@ -30,6 +30,11 @@ Gate activations are kept as [T, B, G, H], so `a[:, k]` is gate k of one step.
 Buffers are owned by the cell and reused from call to call with the same shape;
 the caller writes xg into the one `input_buffer` names, which for the LSTM and
 the GRU is a buffer they need anyway, so the projections take no memory of their own.
+
+The same cells written one gate a line, forward and backward, are in
+`reference.py`; each block below says which of its lines it computes
+(`# reference.lstm_step: c = f * c_prev + i * g`), and tests/test_reference.py
+holds every output, traced gate and gradient here to them in float64.
 """
 
 from __future__ import annotations
@@ -158,6 +163,7 @@ class RNNCell(Cell):
         W_hhT = self._transposed(W_hh)
         steps = self.ws.views(("forward", T, B, xg.dtype), lambda: list(zip(hs[:-1], hs[1:])))
         for t, (h_prev, h) in enumerate(steps):
+            # reference.rnn_step: h = tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh), the x side being xg[t]
             np.dot(h_prev, W_hhT, out=h)
             h += xg[t]
             np.tanh(h, out=h)
@@ -173,12 +179,14 @@ class RNNCell(Cell):
         dh[...] = dstate[0]
         steps = self.ws.views(("backward", T, B, hs.dtype), lambda: list(dpre))
         for t in range(T - 1, -1, -1):
+            # reference.sequence_backward: dh arrives from the output at t and from step t+1
             dh += dh_out[t]
             if reach is not None:
                 reach[t] = np.linalg.norm(dh)
             d = steps[t]
-            d *= dh  # dpre = dh * tanh'
-            np.dot(d, W_hh, out=dh)
+            d *= dh  # reference.rnn_step_backward: d_sum = dh * (1 - h**2)
+            np.dot(d, W_hh, out=dh)  # reference.rnn_step_backward: dh_prev = d_sum @ W_hh
+        # The sum's gradient on both sides (the caller's GEMMs make reference.sum_grads and dx = d_sum @ W_ih).
         return dpre, dpre, (dh.copy(),)
 
     def trace(self):
@@ -222,6 +230,7 @@ class LSTMCell(Cell):
         # The pre-scale of the tanh trick, (xg + h W_hh^T) * scale, applied once per pass and not
         # once per step: to the whole input side (into acts, where xg usually is already; each step
         # then completes its gates in place) and to the W_hh^T copy. Powers of two, so exact.
+        # reference.lstm_step: the x @ W_i*.T + b_i* + b_h* part of all four gate lines, every step at once
         np.multiply(xg, scale, out=acts.reshape(T, B, GH))
         product, W, hW, hW_gates = self._recurrent_product(W_hh, B, self.GATE_SCALE)
         steps = self.ws.views(("forward", T, B, dtype), lambda: [
@@ -229,14 +238,19 @@ class LSTMCell(Cell):
             for t in range(T)
         ])
         for gates, a, i, f, g, o, c_prev, c, tanh_c_t, h_prev, h in steps:
+            # reference.lstm_step: the h_prev @ W_h*.T part of the four gate lines, added to their x part
             product(h_prev, W, out=hW)
             gates += hW_gates  # (W_ih x + b + W_hh h) * scale
-            np.tanh(a, out=a)  # i, f, o = s(.), g = tanh(.), all in one tanh
+            # reference.lstm_step: i = sigmoid(...), f = sigmoid(...), g = tanh(...), o = sigmoid(...),
+            # all four in one tanh (the views i, f, g, o are those gates' blocks of a)
+            np.tanh(a, out=a)
             a *= scale
             a += shift
-            np.multiply(f, c_prev, out=c)  # c' = f*c + i*g
+            # reference.lstm_step: c = f * c_prev + i * g
+            np.multiply(f, c_prev, out=c)
             c += np.multiply(i, g, out=ig)
-            np.tanh(c, out=tanh_c_t)  # h' = o*tanh(c')
+            # reference.lstm_step: h = o * tanh(c)
+            np.tanh(c, out=tanh_c_t)
             np.multiply(o, tanh_c_t, out=h)
         self.hs, self.cs, self.acts, self.tanh_c = hs, cs, acts, tanh_c
         return hs[1:], (hs[T].copy(), cs[T].copy())
@@ -265,16 +279,22 @@ class LSTMCell(Cell):
             start = max(end - K, 0)
             self._factors(start, end, dgates, dc_from_dh, do_from_dh, ifg_from_dc)
             for t in range(end - 1, start - 1, -1):
-                d, d_ifg, d_o, f_t = steps[t]
+                d, d_ifg, d_o, f_t = steps[t]  # d: the four gates' d_sum; d_ifg: i, f, g's blocks of it
                 dc_from_dh_t, do_from_dh_t, ifg_from_dc_t = factors[t - start]
+                # reference.sequence_backward: dh arrives from the output at t and from step t+1
                 dh += dh_out[t]
                 if reach is not None:
                     reach[t] = np.linalg.norm(dh)
+                # reference.lstm_step_backward: dc = dc + dh * o * (1 - tanh(c)**2)
                 dc += np.multiply(dh, dc_from_dh_t, out=scratch)
-                np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)  # di, df, dg
-                np.multiply(dh, do_from_dh_t, out=d_o)  # do
-                dc *= f_t  # c' = f*c + ...
-                np.dot(d, W_hh, out=dh)
+                # reference.lstm_step_backward: di = dc * g, df = dc * c_prev, dg = dc * i,
+                # each times its nonlinearity's derivative: d_sum_i, d_sum_f, d_sum_g
+                np.multiply(dc_rows, ifg_from_dc_t, out=d_ifg)
+                # reference.lstm_step_backward: do = dh * tanh(c), d_sum_o = do * o * (1 - o)
+                np.multiply(dh, do_from_dh_t, out=d_o)
+                dc *= f_t  # reference.lstm_step_backward: dc_prev = dc * f
+                np.dot(d, W_hh, out=dh)  # reference.lstm_step_backward: dh_prev = d_sum @ W_hh
+        # d_sum on both sides (the caller's GEMMs make reference.sum_grads and dx = d_sum @ W_ih).
         dgates = dgates.reshape(T, B, 4 * H)
         return dgates, dgates, (dh.copy(), dc.copy())
 
@@ -283,21 +303,27 @@ class LSTMCell(Cell):
             dc += dh * o * tanh'(c')            (through h' = o*tanh(c'))
             do  = dh * tanh(c') * s'(o)
             di, df, dg = dc * (g * s'(i),  c * s'(f),  i * tanh'(g))
+        which are reference.lstm_step_backward's lines with dh and dc left out.
         """
         n = end - start
-        acts, tanh_c = self.acts[start:end], self.tanh_c[start:end]
+        acts, tanh_c, c_prev = self.acts[start:end], self.tanh_c[start:end], self.cs[start:end]
         i, g, o = acts[:, :, 0], acts[:, :, 2], acts[:, :, 3]
         # s' = s(1-s) of i, f and o in one pass over whole contiguous rows (the g column is not
         # used); it borrows the block's dgates, which the loop fills only after this is consumed.
         s_grad = np.subtract(1.0, acts, out=dgates[start:end])
         s_grad *= acts
+        ds_i, ds_f, ds_o = s_grad[:, :, 0], s_grad[:, :, 1], s_grad[:, :, 3]  # i * (1 - i), ...
+        # for reference.lstm_step_backward: dc = dc + dh * o * (1 - tanh(c)**2)
         dc_dh = np.multiply(tanh_c, tanh_c, out=dc_from_dh[:n])
         np.subtract(1.0, dc_dh, out=dc_dh)
         dc_dh *= o
-        np.multiply(tanh_c, s_grad[:, :, 3], out=do_from_dh[:n])
+        # for reference.lstm_step_backward: do = dh * tanh(c), d_sum_o = do * o * (1 - o)
+        np.multiply(tanh_c, ds_o, out=do_from_dh[:n])
+        # for reference.lstm_step_backward: d_sum_i = (dc * g) * i * (1 - i), d_sum_f = (dc * c_prev) * f * (1 - f),
+        # d_sum_g = (dc * i) * (1 - g**2)
         ifg = ifg_from_dc[:n]
-        np.multiply(g, s_grad[:, :, 0], out=ifg[:, :, 0])
-        np.multiply(self.cs[start:end], s_grad[:, :, 1], out=ifg[:, :, 1])
+        np.multiply(g, ds_i, out=ifg[:, :, 0])
+        np.multiply(c_prev, ds_f, out=ifg[:, :, 1])
         dg = np.multiply(g, g, out=ifg[:, :, 2])
         np.subtract(1.0, dg, out=dg)
         dg *= i
@@ -344,14 +370,19 @@ class GRUCell(Cell):
         for t, (hh_gates, hh_t, hn, a, r, z, n, h_prev, h) in enumerate(steps):
             # Whole-row operations where the maths allows: NumPy runs a contiguous [B, 3H] array
             # several times faster than a [B, H] column block of it.
+            # reference.gru_step: the h_prev side of the three gate lines, and on n's block the whole
+            # of (h_prev @ W_hn.T + b_hn), which the reset gate scales (b_hr, b_hz are folded into xg)
             product(h_prev, W, out=hW)
             np.add(hW_gates, b_n, out=hh_gates)
+            # reference.gru_step: r = sigmoid(...), z = sigmoid(...)
             np.add(xg[t], hh_t, out=a)
-            sigmoid(a, out=a)  # r, z (the n block is overwritten next)
+            sigmoid(a, out=a)  # (the n block is overwritten next)
+            # reference.gru_step: n = tanh(x @ W_in.T + b_in + r * (h_prev @ W_hn.T + b_hn))
             np.multiply(r, hn, out=n)
             n += xg[t, :, 2 * H:]
             np.tanh(n, out=n)
-            np.subtract(h_prev, n, out=h)  # h' = n + z * (h - n)
+            # reference.gru_step: h = (1 - z) * n + z * h_prev, taken as n + z * (h_prev - n)
+            np.subtract(h_prev, n, out=h)
             h *= z
             h += n
         self.hs, self.acts, self.hh = hs, acts, hh
@@ -383,16 +414,23 @@ class GRUCell(Cell):
             start = max(end - K, 0)
             self._factors(start, end, zn_from_dh, r_from_dn, hidden_side)
             for t in range(end - 1, start - 1, -1):
-                d, d_zn, d_r, d_n, dhh_t, dhh_rows, z_t = steps[t]
+                d, d_zn, d_r, d_n, dhh_t, dhh_rows, z_t = steps[t]  # d: reference's d_in; dhh: its d_hid
                 zn_from_dh_t, r_from_dn_t, hidden_side_t = factors[t - start]
+                # reference.sequence_backward: dh arrives from the output at t and from step t+1
                 dh += dh_out[t]
                 if reach is not None:
                     reach[t] = np.linalg.norm(dh)
-                np.multiply(dh_rows, zn_from_dh_t, out=d_zn)  # dz, dn
-                np.multiply(d_n, r_from_dn_t, out=d_r)  # dr
+                # reference.gru_step_backward: dz = dh * (h_prev - n), d_sum_z = dz * z * (1 - z);
+                # dn = dh * (1 - z), d_sum_n = dn * (1 - n**2)
+                np.multiply(dh_rows, zn_from_dh_t, out=d_zn)
+                # reference.gru_step_backward: dr = d_sum_n * hn, d_sum_r = dr * r * (1 - r)
+                np.multiply(d_n, r_from_dn_t, out=d_r)
+                # reference.gru_step_backward: d_hid = (d_sum_r, d_sum_z, d_hn = d_sum_n * r)
                 np.multiply(d, hidden_side_t, out=dhh_t)
+                # reference.gru_step_backward: dh_prev = dh * z + d_hid @ W_hh
                 dh *= z_t
                 dh += np.dot(dhh_rows, W_hh, out=scratch)
+        # The caller's GEMMs make reference.sum_grads(d_in, d_hid, ...) and dx = d_in @ W_ih.
         return dx.reshape(T, B, 3 * H), dhh.reshape(T, B, 3 * H), (dh.copy(),)
 
     def _factors(self, start, end, zn_from_dh, r_from_dn, hidden_side):
@@ -400,6 +438,7 @@ class GRUCell(Cell):
             dz, dn = dh * ((h - n) * s'(z),  (1 - z) * tanh'(n))     (through h' = n + z*(h - n))
             dr     = dn * (W_hn h + b_hn) * s'(r)
         and the hidden side's sums see (dr, dz, dn * r): the input side's times (1, 1, r).
+        These are reference.gru_step_backward's lines with dh left out.
         """
         k = end - start
         acts, h, hn = self.acts[start:end], self.hs[start:end], self.hh[start:end, :, 2]

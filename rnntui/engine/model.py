@@ -12,6 +12,10 @@ and each timestep's projection is one gathered row, not a GEMM. The backward
 pass then sums d by token into the table's gradient and takes dW_ih0 and dE
 from it with products over V rows; without the fold it goes back through the
 gathered embedding rows (dW_ih0 = d^T X, dE = scatter-add of d W_ih0).
+
+`reference.model_forward` and `reference.model_backward` are this model written
+plainly, with no fold and no shared buffers; tests/test_reference.py holds this
+one to them.
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class CharRNN:
             else:
                 np.dot(x, W_ih.T, out=xg)
                 xg += bias
+            # xg is every gate line's x @ W_i*.T + b_i* (+ b_h* where it folds) of reference.<cell>_step
             layer_inputs.append(x)
             out, last = cell.forward(xg.reshape(T, B, -1), state[k], W_hh, b_hh)
             final_state.append(last)
@@ -246,6 +251,7 @@ class CharRNN:
             if c["drop_masks"][k] is not None:
                 dx = dx * c["drop_masks"][k].reshape(T, B, H)
             d_in, d_hid, dstate0[k] = cell.backward(dx, dstate[k], W_hh, reaches[k] if reach else None)
+            # reference.sum_grads for all steps at once, then dx = d_in @ W_ih
             same_sum = d_in is d_hid  # RNN and LSTM add both biases at one sum: one gradient for both
             d_in = d_in.reshape(T * B, -1)
             d_hid = d_hid.reshape(T * B, -1)

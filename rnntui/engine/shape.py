@@ -55,3 +55,34 @@ class ModelShape:
                 n *= d
             total += n
         return total
+
+    def training_bytes(self, batch: int, steps: int, itemsize: int = 4) -> int:
+        """About the memory training takes: the parameters five times over (weights, gradient, two
+        optimizer slots, scratch) and, kept for backprop, every position's gates, states and logits."""
+        per_position = self.num_layers * (gate_count(self.cell) + 3) * self.hidden_size
+        per_position += 3 * self.vocab_size + self.embedding_dim
+        return itemsize * (5 * self.param_count() + batch * max(steps, 1) * per_position)
+
+
+def physical_memory() -> int | None:
+    """The machine's RAM in bytes, where the platform says."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def require_memory(needed: int, what: str) -> None:
+    """Refuse, before allocating anything, work that cannot fit in the machine's memory at all."""
+    total = physical_memory()
+    if total and needed > total:
+        raise MemoryError(f"{what} needs about {_bytes(needed)}; this machine has {_bytes(total)}")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.1f} {unit}"
+        n /= 1024

@@ -28,7 +28,10 @@ from rnntui.engine.step import train_step
 from rnntui.engine.walk import truncated_gradient
 from rnntui.errors import RnntuiError
 from rnntui.train.events import Finished
-from rnntui.train.run import Run
+from rnntui.train.run import Run, spent
+
+
+DEFAULT_STEPS = 1500  # a race given neither --steps nor --minutes
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class RaceConfig:
     span: int | None = None  # None: the task's own default
     filler: str = "noise"  # recall only: random distractors, or "constant" (one '.' repeated)
     bptt: int = 0  # truncation k; 0 = full BPTT over each sequence
-    steps: int = 1500
+    steps: int | None = DEFAULT_STEPS  # None: no step cap (a time budget alone)
+    minutes: float = 0.0  # wall-clock budget of the race; 0 = none; with steps, whichever ends first
     batch: int = 32
     params: int = 3000  # parameter budget each cell's hidden size is fitted to
     hidden: int = 0  # > 0: this hidden size for every cell instead of a budget
@@ -56,8 +60,12 @@ class RaceConfig:
 
     def validated(self) -> RaceConfig:
         for name in ("steps", "batch", "embed", "eval_every", "eval_size"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise RnntuiError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.steps is None and not self.minutes > 0:
+            raise RnntuiError("a race needs --steps, --minutes or both")
+        if self.minutes < 0:
+            raise RnntuiError(f"--minutes must not be negative, got {self.minutes}")
         if self.filler not in FILLERS:
             raise RnntuiError(f"--filler is noise or constant, got {self.filler!r}")
         if self.bptt < 0:
@@ -125,20 +133,15 @@ def make_racers(config: RaceConfig, task: Task) -> list[Racer]:
     return racers
 
 
-def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int) -> float:
-    """Leave dLoss/dparameters of the batch's mean scored loss in model.grad_flat, truncated at `bptt`; return the loss."""
-    return truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt).loss
+def batch_gradient(model: CharRNN, batch: TaskBatch, bptt: int):
+    """The gradient of one race step, for `train_step`: the batch's mean scored loss, cut every `bptt` steps."""
+    return lambda: truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt)
 
 
 def race_step(racer: Racer, batch: TaskBatch, bptt: int, clip: float) -> float:
     """One step of one cell; a non-finite step is skipped, never applied."""
     start = time.perf_counter()
-    model = racer.model
-    outcome = train_step(
-        model, racer.optimizer,
-        lambda: truncated_gradient(model, batch.inputs, batch.targets, batch.mask, k=bptt),
-        clip=clip, check_weights=False,
-    )
+    outcome = train_step(racer.model, racer.optimizer, batch_gradient(racer.model, batch, bptt), clip=clip, check_weights=False)
     racer.seconds += time.perf_counter() - start
     return outcome.loss
 
@@ -173,7 +176,8 @@ class Race(Run):
 
     @property
     def finished(self) -> bool:
-        return self.step >= self.config.steps
+        """The step cap is reached (a race with a time budget may end earlier, in `run`)."""
+        return self.config.steps is not None and self.step >= self.config.steps
 
     def advance(self) -> Standings | None:
         """One training step for every cell; the standings when this step is an evaluation, else None.
@@ -191,14 +195,15 @@ class Race(Run):
         return None
 
     def run(self) -> Finished:
-        """Race to the last step or a stop; the standings go to the listeners as they come."""
+        """Race until the budget is spent or a stop; the standings go to the listeners as they come."""
         if self.step == 0 and not self.racers[0].curve:
             self.emit(self.standings())
-        reason = "steps"
-        while not self.finished:
+        started = time.monotonic()
+        while True:
             one_step = self.handle_commands()
-            if self.stopping:
-                reason = "stopped"
+            reason = "stopped" if self.stopping else None if one_step else spent(
+                self.step, self.config.steps, self.config.minutes, started)
+            if reason:
                 break
             with self.stepping():
                 standings = self.advance()
@@ -206,6 +211,9 @@ class Race(Run):
                 self.emit(standings)
             if one_step:
                 self.paused = True
+        if reason == "time" and self.racers[0].curve[-1].step != self.step:
+            with self.stepping():
+                self.emit(self.standings())  # the curves end where the time ran out
         finished = Finished(self.step, reason)
         self.emit(finished)
         return finished

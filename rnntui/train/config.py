@@ -6,16 +6,30 @@ shape. Shape fields fix the model; the others may change between runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from rnntui.engine.optim import OPTIMIZERS
 from rnntui.engine.shape import CELLS
 from rnntui.errors import TrainingError
 
+# Upper bounds: what one machine can hold and a run can use (the memory estimate then refuses what
+# this machine cannot). The CLI declares them on its options; a checkpoint's config is held to them too.
+MAX_UNITS = 16_384  # hidden or embedding units per layer
+MAX_LAYERS = 64
+MAX_BATCH = 65_536  # parallel streams or sequences
+MAX_SPAN = 100_000  # characters in one stretch of backprop
+LARGEST = {
+    "hidden": MAX_UNITS, "embed": MAX_UNITS, "layers": MAX_LAYERS, "batch": MAX_BATCH, "seq_len": MAX_SPAN,
+    "sample_length": 1_000_000, "eval_chars": 100_000_000,
+}
+
 # Fields that fix the model's tensors: a resume may not change them.
 SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
 # Fields that fix which characters each step reads: an exact resume may not change them either.
 DATA_WALK_FIELDS = ("corpus", "seq_len", "batch", "val_frac", "seed")
+# The step cap of a run given neither --steps nor --minutes.
+DEFAULT_STEPS = 1000
 
 
 @dataclass(frozen=True)
@@ -27,8 +41,8 @@ class TrainConfig:
     embed: int = 32
     seq_len: int = 64  # truncation k; 0 means full BPTT over each whole stream
     batch: int = 32
-    steps: int = 1000  # the step to reach
-    minutes: float = 0.0  # wall-clock budget of the whole run; 0 = none
+    steps: int | None = DEFAULT_STEPS  # the step to reach; None = no step cap (a time budget alone)
+    minutes: float = 0.0  # wall-clock budget of this run; 0 = none; with steps, whichever ends first
     lr: float = 2e-3
     optimizer: str = "adam"
     momentum: float = 0.9  # SGD only
@@ -39,8 +53,8 @@ class TrainConfig:
     dtype: str = "float32"
     seed: int = 0
     val_frac: float = 0.1
-    eval_every: int = 100
-    eval_chars: int = 20_000  # validation characters scored per evaluation
+    eval_every: int = 500  # with the subset below, about 2% of a run at the defaults (benchmarks/overhead.py)
+    eval_chars: int = 40_000  # validation predictions each evaluation scores: a fixed, seeded subset (validation.py)
     sample_every: int = 200
     sample_length: int = 200
     temperature: float = 0.8
@@ -49,6 +63,10 @@ class TrainConfig:
     def validated(self) -> TrainConfig:
         """Refuse what cannot work before any work starts, with one clear line."""
         problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"--{f.name.replace('_', '-')} must be a finite number")
         if self.cell not in CELLS:
             problems.append(f"--cell must be one of {', '.join(CELLS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -58,8 +76,11 @@ class TrainConfig:
         for name in ("hidden", "layers", "embed", "batch", "eval_every", "sample_every", "eval_chars"):
             if getattr(self, name) < 1:
                 problems.append(f"--{name.replace('_', '-')} must be at least 1")
-        for name in ("seq_len", "steps", "sample_length"):
-            if getattr(self, name) < 0:
+        for name, largest in LARGEST.items():
+            if (getattr(self, name) or 0) > largest:
+                problems.append(f"--{name.replace('_', '-')} must be at most {largest}")
+        for name in ("seq_len", "steps", "sample_length", "seed"):
+            if (getattr(self, name) or 0) < 0:
                 problems.append(f"--{name.replace('_', '-')} must not be negative")
         for name in ("minutes", "clip", "clip_value", "temperature"):
             if getattr(self, name) < 0:

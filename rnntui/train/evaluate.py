@@ -1,4 +1,5 @@
-"""A model's loss over a whole text read as one sequence from a zero state, and its exact gradient.
+"""A model's loss over a whole text read as one sequence from a zero state, and its exact gradient;
+and over the whole validation split of the run that trained it.
 
 Long texts are read in chunks with the state carried (engine/walk.py), which
 gives the same numbers as one pass; the gradient is full BPTT over the whole
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnntui.data.batches import fit_batch, split
+from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.walk import full_gradient, mean_loss
+from rnntui.train.config import TrainConfig
+from rnntui.train.validation import split_loss
 
 CHUNK = 1024
 
@@ -24,3 +29,11 @@ def text_gradient(model: CharRNN, ids: np.ndarray, chunk: int = CHUNK) -> dict[s
     """dLoss/dparameter for the mean loss of `text_loss`, every tensor by name (copies)."""
     full_gradient(model, ids[:-1][None, :], ids[1:][None, :], k=chunk)
     return {name: g.copy() for name, g in model.grads.items()}
+
+
+def validation_loss(model: CharRNN, vocab: Vocabulary, text: str, config: TrainConfig) -> tuple[float, int]:
+    """(mean loss, predictions) over the whole validation split of `text` as the run `config` cut it,
+    read as its trainer read it at the run's end, so the two agree to the last digit."""
+    train_ids, val_ids = split(vocab.encode(text), config.val_frac)
+    batch = fit_batch(len(train_ids), config.batch, config.seq_len)
+    return split_loss(model, val_ids, batch=batch, seq_len=config.seq_len)

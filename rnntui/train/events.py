@@ -25,6 +25,7 @@ class EvalDone:
     step: int
     val_loss: float  # nats
     train_loss: float  # smoothed training loss at this step
+    full: bool = False  # over the whole validation split (a run's end), not the fixed subset
 
 
 @dataclass(frozen=True)

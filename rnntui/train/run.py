@@ -13,6 +13,10 @@ applies what was sent: pause, resume, stop and one step are the same for
 every run; the rest (a learning rate, a temperature) go to the run's `apply`.
 Another thread that must see the model still (to save it, or copy it) waits
 in `between_steps()`.
+
+A run's budget is a step, a time, or both (`budget`): `--steps N` alone ends
+at step N, `--minutes M` alone after M minutes with no step cap, both at
+whichever comes first.
 """
 
 from __future__ import annotations
@@ -20,11 +24,30 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from rnntui.train.events import Event, Finished
 
 Listener = Callable[[Event], None]
+
+
+def budget(steps: int | None, minutes: float | None, default_steps: int) -> tuple[int | None, float]:
+    """(step cap or None, minutes or 0) from what was asked: a time alone lifts the step cap;
+    neither gives `default_steps`."""
+    if steps is None and not minutes:
+        return default_steps, 0.0
+    return steps, float(minutes or 0.0)
+
+
+def spent(step: int, steps: int | None, minutes: float, started: float) -> str | None:
+    """Why a run with this budget ends now ('steps' or 'time'), or None while it has some left.
+    `started` is the run's time.monotonic() at its start."""
+    if steps is not None and step >= steps:
+        return "steps"
+    if minutes and time.monotonic() - started >= minutes * 60:
+        return "time"
+    return None
 
 
 class Run:

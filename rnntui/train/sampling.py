@@ -9,11 +9,14 @@ import numpy as np
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 
+# Below this a temperature is greedy: dividing logits by it would overflow to inf and then NaN.
+GREEDY_BELOW = 1e-6
+
 
 def next_distribution(logits: np.ndarray, temperature: float, top_k: int = 0) -> np.ndarray:
-    """Probabilities to draw from: softmax(logits / T) over the top k (all if k is 0); T = 0 is argmax."""
+    """Probabilities to draw from: softmax(logits / T) over the top k (all if k is 0); T near 0 is argmax."""
     logits = logits.astype(np.float64)
-    if temperature == 0:
+    if temperature < GREEDY_BELOW:
         p = np.zeros_like(logits)
         p[np.argmax(logits)] = 1.0
         return p
@@ -47,7 +50,7 @@ def generate(
     logits, state = primed.logits[0, -1], primed.state
     for _ in range(length):
         p = next_distribution(logits, temperature, top_k)
-        token = int(rng.choice(len(p), p=p)) if temperature > 0 else int(np.argmax(p))
+        token = int(rng.choice(len(p), p=p)) if temperature >= GREEDY_BELOW else int(np.argmax(p))
         yield vocab.chars[token], float(softmax(logits)[token])
         step = model.forward(np.array([[token]]), state=state, logits=True)
         logits, state = step.logits[0, -1], step.state

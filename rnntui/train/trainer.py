@@ -9,11 +9,18 @@ steer a training thread. Each step is the engine's `train_step`.
 Everything that decides the next step (weights, optimizer slots, carried
 state, data cursor, dropout RNG) is in the checkpoint, so a resumed run takes
 exactly the steps the uninterrupted run would have taken.
+
+The work between steps stays a small share of a run whatever the corpus
+size: an evaluation reads a fixed, seeded subset of the validation split
+(validation.py), the whole split is read once, when the run ends; and a
+checkpoint is written at an evaluation only when `SAVE_SECONDS` have passed
+since the last one, and always at the end.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from pathlib import Path
 
@@ -24,16 +31,17 @@ from rnntui.data.corpus import load_corpus
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import all_finite, make_optimizer
-from rnntui.engine.shape import ModelShape
+from rnntui.engine.shape import ModelShape, require_memory
 from rnntui.engine.step import chunk_gradient, train_step
-from rnntui.engine.walk import mean_loss
-from rnntui.errors import CheckpointError, TrainingError
-from rnntui.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from rnntui.errors import TrainingError
+from rnntui.train.checkpoint import Checkpoint, save_checkpoint
+from rnntui.train.checkpoint_schema import check_walk, load_resumable
 from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
-from rnntui.train.run import Run
+from rnntui.train.run import Run, spent
 from rnntui.train.sampling import generate
+from rnntui.train.validation import split_loss, subset
 
 
 def _as_option(name: str, value) -> str:
@@ -48,6 +56,8 @@ def text_digest(text: str) -> str:
 
 
 class Trainer(Run):
+    SAVE_SECONDS = 60.0  # at most one checkpoint a minute at evaluations; the end of a run always writes one
+
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None):
         super().__init__()
         self.config = config.validated()
@@ -56,10 +66,13 @@ class Trainer(Run):
         self.vocab = Vocabulary(checkpoint.vocab) if checkpoint else Vocabulary.from_text(text)
         ids = self.vocab.encode(text)
         train_ids, self.val_ids = split(ids, config.val_frac)
+        self.val_subset = subset(self.val_ids, config.eval_chars, config.seed)
         self.batch = fit_batch(len(train_ids), config.batch, config.seq_len)
         self.streams = Streams(train_ids, self.batch, config.seq_len)
 
         shape = ModelShape(config.cell, self.vocab.size, config.embed, config.hidden, config.layers)
+        steps = config.seq_len or self.streams.seq_len
+        require_memory(shape.training_bytes(self.batch, steps, np.dtype(config.dtype).itemsize), f"this {config.cell}")
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
@@ -71,6 +84,9 @@ class Trainer(Run):
         self.history = History()
         self.temperature = config.temperature
         self.checkpoint_path: Path | None = None
+        self.started: float | None = None  # time.monotonic() when run() began
+        self._saved_step: int | None = None  # of the checkpoint this run wrote last
+        self._saved_at = 0.0
         if checkpoint:
             self._restore(checkpoint)
 
@@ -84,9 +100,7 @@ class Trainer(Run):
     @classmethod
     def resume(cls, path: str | Path, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change."""
-        ckpt = load_checkpoint(path)
-        if ckpt.train_state is None:
-            raise CheckpointError(f"{path}: holds a model only, no training state to resume from")
+        ckpt = load_resumable(path)  # refuses a partial or damaged state before anything is built
         saved = TrainConfig.from_json(ckpt.config)
         for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
             if name in changes and changes[name] != getattr(saved, name):
@@ -100,6 +114,7 @@ class Trainer(Run):
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
         trainer = cls(config, text, ckpt)
+        check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
         trainer.checkpoint_path = Path(path)
         return trainer
 
@@ -208,14 +223,12 @@ class Trainer(Run):
             epoch=self.epoch, grad_norm=outcome.grad_norm, lr=self.optimizer.lr, skipped=not outcome.applied,
         )
 
-    def validation_loss(self) -> float | None:
-        """Mean loss over the first `eval_chars` of the validation text, read as streams."""
-        ids = self.val_ids[: self.config.eval_chars + 1]
-        if len(ids) < 2:
+    def validation_loss(self, full: bool = False) -> float | None:
+        """Mean loss over the fixed validation subset, or over the whole split (validation.py)."""
+        if len(self.val_ids) < 2:
             return None
-        batch = max(1, min(self.batch, (len(ids) - 1) // max(self.config.seq_len, 16)))
-        streams = Streams(ids, batch, max(self.config.seq_len, 64) if self.config.seq_len else 0)
-        return mean_loss(self.model, streams.inputs, streams.targets, k=streams.seq_len)[0]
+        spans = None if full else self.val_subset
+        return split_loss(self.model, self.val_ids, batch=self.batch, seq_len=self.config.seq_len, spans=spans)[0]
 
     def sample(self, prompt: str = "", length: int | None = None, temperature: float | None = None) -> SampleReady:
         """A sample from the current model; its randomness depends only on the seed and the step."""
@@ -227,46 +240,56 @@ class Trainer(Run):
             self.step, "".join(c for c, _ in pairs), temperature, tuple(p for _, p in pairs)
         )
 
-    def evaluate_now(self) -> None:
+    def evaluate_now(self, full: bool = False) -> None:
         with self.stepping():
-            self._evaluate()
+            val = self.validation_loss(full)
+            if val is not None:
+                self.history.add_val(self.step, val)
+                self.emit(EvalDone(self.step, val, self.history.smoothed, full))
 
-    def _evaluate(self) -> None:
-        val = self.validation_loss()
-        if val is not None:
-            self.history.add_val(self.step, val)
-            self.emit(EvalDone(self.step, val, self.history.smoothed))
-        if self.checkpoint_path is not None:
-            self.save(self.checkpoint_path)
+    def _checkpoint(self) -> None:
+        self.save(self.checkpoint_path)
+        self._saved_step, self._saved_at = self.step, time.monotonic()
 
     def run(self) -> Finished:
-        """Train until the step target, the time budget, or a stop; then save and say why it ended."""
+        """Train until the budget is spent or a stop; then evaluate on the whole split, save, and say why it ended."""
         cfg = self.config
-        start = time.monotonic()
-        reason = "steps"
+        self.started = self._saved_at = time.monotonic()
+        first = self.step
         while True:
             one_step = self.handle_commands()
-            if self.stopping:
-                reason = "stopped"
-                break
-            if self.step >= cfg.steps and not one_step:
-                break
-            if cfg.minutes and time.monotonic() - start >= cfg.minutes * 60:
-                reason = "time"
+            reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
+            if reason:
                 break
             try:
                 self.emit(self.train_step())
             except TrainingError as error:
                 self.emit(Failed(self.step, str(error)))
                 return Finished(self.step, "failed")
-            if self.step % cfg.eval_every == 0:
+            # The last step's evaluation is the whole split's, below.
+            if self.step % cfg.eval_every == 0 and self.step != cfg.steps:
                 self.evaluate_now()
+                if self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
+                    self._checkpoint()
             if cfg.sample_every and self.step % cfg.sample_every == 0:
                 self.emit(self.sample())
             if one_step:
                 self.paused = True
-        if self.checkpoint_path is not None and self.step % cfg.eval_every != 0:
-            self.save(self.checkpoint_path)
+        if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
+            self.evaluate_now(full=True)
+        # A run that trained nothing writes nothing: the file it would write holds no new step.
+        if self.checkpoint_path is not None and self.step > first and self._saved_step != self.step:
+            self._checkpoint()
         finished = Finished(self.step, reason)
         self.emit(finished)
         return finished
+
+    def resume_options(self) -> str:
+        """The budget that goes on from here: the same step target, the minutes this run had left."""
+        cfg, options = self.config, []
+        if cfg.steps is not None:
+            options.append(f"--steps {cfg.steps}")
+        if cfg.minutes:
+            used = (time.monotonic() - self.started) / 60 if self.started is not None else 0.0
+            options.append(f"--minutes {max(math.ceil((cfg.minutes - used) * 10) / 10, 0.1):g}")
+        return " ".join(options)
