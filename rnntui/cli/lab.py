@@ -62,11 +62,13 @@ def race(
     seed: int = typer.Option(DEFAULT.seed, min=0),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
+    svg: Optional[Path] = typer.Option(None, "--svg", help="Also draw the race chart to this SVG file."),
 ) -> None:
     """Train RNN, LSTM and GRU of about the same size on one task; accuracy on the scored positions against step."""
     from rich.console import Console
     from rich.table import Table
 
+    from rnntui.files import output_target
     from rnntui.lab.race import Race, Standings
     from rnntui.lab.textplot import sparkline
     from rnntui.train.run import budget
@@ -76,6 +78,7 @@ def race(
         task=task, span=span, filler=filler, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
         forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
     )
+    target = None if svg is None else output_target(svg)
     contest = Race(config)
     progress = Console(stderr=True)
     if not (quiet or as_json):
@@ -89,6 +92,8 @@ def race(
     contest.listeners.append(report)
     contest.run()
     results = contest.results()
+    if target is not None:
+        _race_figure(target, results, contest.step, contest.task)
     if as_json:
         summary = dict(
             task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=contest.step, seed=config.seed,
@@ -103,6 +108,16 @@ def race(
             sparkline([a for _, a in r.curve], width=30), f"{r.seconds:.1f}",
         )
     Console().print(table)
+
+
+def _race_figure(target: Path, results, steps: int, task) -> None:
+    """The lab screen's race chart, as an SVG file."""
+    from rnntui.files import write_atomically
+    from rnntui.plot.race import race_chart
+    from rnntui.plot.svg import FIGURE_WIDTH, svg_of
+
+    lines = race_chart({r.cell: r.curve for r in results}, steps, task.chance, FIGURE_WIDTH, 24)
+    write_atomically(target, svg_of(lines, f"rnntui · race · {task.describe()}").encode())
 
 
 @lab.command()
