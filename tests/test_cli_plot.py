@@ -118,6 +118,7 @@ def test_plot_loads_no_textual(lstm_model, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["loss", "--checkpoint", "{missing}"], "missing.safetensors"),
     (["gates", "--checkpoint", "{model}", "--prompt", "helé"], "'é' (U+00E9) at position 3 is not in the model's vocabulary"),
+    (["gates", "--checkpoint", "{model}", "--prompt", "hello" * 101], "--prompt has 505 characters"),
     (["explain", "--checkpoint", "{model}", "--prompt", "h"], "--prompt needs at least 2 characters"),
     (["explain", "--checkpoint", "{model}", "--prompt", "hello", "--position", "5"], "--position 5 is out of range"),
 ])

@@ -17,6 +17,7 @@ CHECKPOINT_HELP = "The checkpoint to draw."
 OUT_HELP = "The SVG file to write."
 PROMPT_HELP = "The text the model reads."
 MIN_WIDTH = 40  # columns a figure's titles and the heatmap's key need
+MAX_GATES_PROMPT = 500  # timesteps: two columns each, so a 1,000-column figure, already past any slide
 
 
 @plot.command()
@@ -52,6 +53,7 @@ def gates(
     """Every quantity of every layer over the prompt: units down, its characters across, the Gates pane's colours."""
     from rich.text import Text
 
+    from rnntui.errors import RnntuiError
     from rnntui.files import output_target, write_atomically
     from rnntui.plot.heatmap import COLUMN_WIDTH, MEANINGS, ColourScale, heatmap, scale_key
     from rnntui.plot.svg import svg_of
@@ -59,6 +61,8 @@ def gates(
     from rnntui.tui.playground import gate_stats  # NumPy only: the pane's colour ranges
 
     target = output_target(out, inputs={"--checkpoint": checkpoint})
+    if len(prompt) > MAX_GATES_PROMPT:
+        raise RnntuiError(f"--prompt has {len(prompt):,} characters; a gates figure shows at most {MAX_GATES_PROMPT}")
     model, vocab = load_model(checkpoint)
     ids = _encoded(vocab, prompt, least=1)
     trace = model.forward(ids[None], trace=True).trace

@@ -105,10 +105,10 @@ def heatmap(values: np.ndarray, scale: ColourScale, text: str) -> list[Text]:
 
 def scale_key(scale: ColourScale, steps: int = 16) -> Text:
     """The scale read left to right: its low end, `steps` swatches, its high end."""
-    key = Text(f"{scale.low:g} ")
+    key = Text(f"{scale.low:.3g} ")
     for k in range(steps):
         key.append(" " * COLUMN_WIDTH, scale.style(scale.low + (scale.high - scale.low) * k / (steps - 1)))
-    key.append(f" {scale.high:g}")
+    key.append(f" {scale.high:.3g}")
     return key
 
 
