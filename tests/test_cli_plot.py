@@ -115,18 +115,19 @@ def test_plot_loads_no_textual(lstm_model, tmp_path):
     assert (tmp_path / "l.svg").is_file() and (tmp_path / "g.svg").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["loss", "--checkpoint", "{missing}"], "missing.safetensors"),
-    (["gates", "--checkpoint", "{model}", "--prompt", "helé"], "'é' (U+00E9) at position 3 is not in the model's vocabulary"),
-    (["gates", "--checkpoint", "{model}", "--prompt", "hello" * 101], "--prompt has 505 characters"),
-    (["explain", "--checkpoint", "{model}", "--prompt", "h"], "--prompt needs at least 2 characters"),
-    (["explain", "--checkpoint", "{model}", "--prompt", "hello", "--position", "5"], "--position 5 is out of range"),
+@pytest.mark.parametrize("args, code, message", [
+    (["loss", "--checkpoint", "{missing}"], 1, "missing.safetensors"),
+    (["gates", "--checkpoint", "{model}", "--prompt", "helé"], 1, "'é' (U+00E9) at position 3 is not in the model's vocabulary"),
+    (["gates", "--checkpoint", "{model}", "--prompt", "hello" * 101], 1, "--prompt has 505 characters"),
+    (["explain", "--checkpoint", "{model}", "--prompt", "h"], 1, "--prompt needs at least 2 characters"),
+    (["explain", "--checkpoint", "{model}", "--prompt", "hello", "--position", "5"], 2,
+     "--position 5 is out of range: this text's predictions are at 1 to 4"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(lstm_model, tmp_path, args, message):
+def test_bad_input_is_one_line_and_writes_nothing(lstm_model, tmp_path, args, code, message):
     out = tmp_path / "figure.svg"
     filled = [a.format(missing=tmp_path / "missing.safetensors", model=lstm_model) for a in args]
     result = run("plot", *filled, "--out", out)
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert not out.exists()
 
@@ -149,3 +150,15 @@ def test_a_model_only_file_has_no_loss_to_draw(tmp_path):
     result = run("plot", "loss", "--checkpoint", path, "--out", tmp_path / "loss.svg")
     assert result.exit_code == 1 and "holds no loss history" in result.stderr
     assert not (tmp_path / "loss.svg").exists()
+
+
+def test_gates_figure_of_a_gru_names_its_gates(tmp_path):
+    from test_explain import write_model
+
+    path = write_model(tmp_path / "gru.safetensors", "gru", layers=1)
+    out = tmp_path / "gates.svg"
+    result = run("plot", "gates", "--checkpoint", path, "--prompt", "the fox", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    titles = [row for row in rows(out) if row.startswith("layer ")]
+    assert titles == [f"layer 0 · {name} · {MEANINGS[name]}" for name in ("r", "z", "n", "h")]
+    assert "t h e · f o x" in [row.strip() for row in rows(out)]  # a space is shown as the pane shows it

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from rnntui.cli.common import app
+from rnntui.cli.common import app, error_line
 from rnntui.plot.svg import FIGURE_WIDTH
 
 plot = typer.Typer(name="plot", no_args_is_help=True, help="Figures: the loss, the gates or an explanation as an SVG file.")
@@ -90,7 +90,6 @@ def explain(
 ) -> None:
     """The explanation of one prediction: the top characters as bars, the actual one marked, the text tinted by saliency."""
     from rnntui.cli.explain import _report
-    from rnntui.errors import RnntuiError
     from rnntui.files import output_target, write_atomically
     from rnntui.plot.svg import figure_console, to_svg
     from rnntui.train.explain import explain as explain_text
@@ -100,8 +99,9 @@ def explain(
     model, vocab = load_model(checkpoint)
     _encoded(vocab, prompt, least=2)
     at = len(prompt) - 1 if position is None else position
-    if at >= len(prompt):
-        raise RnntuiError(f"--position {at} is out of range: this text's predictions are at 1 to {len(prompt) - 1}")
+    if at >= len(prompt):  # a bad option value, as `rnntui explain` says it
+        error_line(f"--position {at} is out of range: this text's predictions are at 1 to {len(prompt) - 1}")
+        raise typer.Exit(2)
     found = explain_text(model, vocab, prompt, [at], top)
     console = figure_console()
     _report(found, at, console)
