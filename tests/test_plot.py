@@ -123,6 +123,7 @@ def test_the_painter_and_the_lab_captions_load_no_textual():
     probe = (
         "import sys\n"
         "import rnntui.plot.chart, rnntui.plot.loss, rnntui.plot.colour, rnntui.lab.textplot, rnntui.lab.captions\n"
+        "import rnntui.plot.heatmap, rnntui.plot.race, rnntui.plot.svg\n"
         "import rnntui.lab.watched\n"
         "print('TEXTUAL' if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 'CLEAN')\n"
     )

@@ -12,8 +12,8 @@ from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.shape import ModelShape
 from rnntui.train.explain import explain
-from rnntui.tui.heatmap import FRACTION_PALETTE, ColourScale, visible_char
-from rnntui.tui.unit_text import text_glyph
+from rnntui.plot.heatmap import FRACTION_PALETTE, ColourScale, visible_char
+from rnntui.tui.playground.unit_text import text_glyph
 from rnntui.tui.widgets.explain_view import ACTUAL_MARK, CURSOR_STYLE, LABEL_CELLS, ExplainView, bar_label
 
 PROBE = 'say "안녕" 🙂\n\tto 日本 ok. 안녕 日本'

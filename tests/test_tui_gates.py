@@ -13,10 +13,9 @@ from rnntui.engine.model import CharRNN
 from rnntui.engine.shape import ModelShape
 from rnntui.tui.playground import gate_stats
 from rnntui.tui.playground.gates import PLACEHOLDER, GatesPane
-from rnntui.tui.widgets.heatmap import (
-    COLUMN_WIDTH, FRACTION_PALETTE, SIGNED_PALETTE, ColourScale, HeatmapView, column_label, luminance,
-    visible_char,
-)
+from rnntui.plot.colour import luminance
+from rnntui.plot.heatmap import COLUMN_WIDTH, FRACTION_PALETTE, SIGNED_PALETTE, ColourScale, column_label, visible_char
+from rnntui.tui.widgets.heatmap import HeatmapView
 from rnntui.tui.playground.unit_text import UnitTextView, wrap_positions
 
 PROBE = 'say "안녕" 🙂\n\tto 日本 ok'

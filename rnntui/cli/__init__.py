@@ -13,7 +13,7 @@ import typer
 from rnntui.cli.common import app, terminal_ui_signals
 
 # Each module adds its command to `app`.
-from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, learn, sample, serve, train  # noqa: E402,F401
+from rnntui.cli import corpora, evaluate, explain, gradcheck, lab, learn, plot, sample, serve, train  # noqa: E402,F401
 
 
 def _print_version(asked: bool) -> None:

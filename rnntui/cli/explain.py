@@ -72,14 +72,14 @@ def explain(
         _report(found, position if position is not None else len(body) - 1)
 
 
-def _report(found, position: int) -> None:
-    """The prediction at `position` as bars, and the text before it tinted by saliency."""
+def _report(found, position: int, console=None) -> None:
+    """The prediction at `position` as bars, and the text before it tinted by saliency (on `console`: a figure's)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     prediction = found.at(position)
-    console = Console(highlight=False)
+    console = console or Console(highlight=False)
     console.print(
         f"position {position} of {len(found.text) - 1}: the model gave the actual next character "
         f"{_shown(prediction.target)} {prediction.prob:.1%}"

@@ -64,11 +64,13 @@ def race(
     seed: int = typer.Option(DEFAULT.seed, min=0),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    svg: Optional[Path] = typer.Option(None, "--svg", help="Also draw the race chart to this SVG file."),
 ) -> None:
     """Train RNN, LSTM and GRU of about the same size on one task; accuracy on the scored positions against step."""
     from rich.console import Console
     from rich.table import Table
 
+    from rnntui.files import output_target
     from rnntui.lab.race import Race, Standings
     from rnntui.lab.textplot import sparkline
     from rnntui.train.run import budget
@@ -78,6 +80,7 @@ def race(
         task=task.value, span=span, filler=filler.value, bptt=bptt, steps=steps, minutes=minutes, params=params, hidden=hidden, cells=_cells(cells), lr=lr,
         forget_bias=forget_bias, batch=batch, eval_every=eval_every, seed=seed,
     )
+    target = None if svg is None else output_target(svg)
     contest = Race(config)
     if not (quiet or as_json) and sys.stdout.isatty():
         Console(stderr=True).print(f"{contest.task.describe()}; truncation {'full' if config.bptt == 0 else config.bptt}")
@@ -85,6 +88,8 @@ def race(
         contest.listeners.append(lambda event: update(event.step) if isinstance(event, Standings) else None)
         contest.run()
     results = contest.results()
+    if target is not None:
+        _race_figure(target, results, contest.step, contest.task)
     if as_json:
         summary = dict(
             task=config.task, span=contest.task.span, filler=config.filler, bptt=config.bptt, steps=contest.step, seed=config.seed,
@@ -99,6 +104,16 @@ def race(
             sparkline([a for _, a in r.curve], width=30), f"{r.seconds:.1f}",
         )
     Console().print(table)
+
+
+def _race_figure(target: Path, results, steps: int, task) -> None:
+    """The lab screen's race chart, as an SVG file."""
+    from rnntui.files import write_atomically
+    from rnntui.plot.race import race_chart
+    from rnntui.plot.svg import FIGURE_WIDTH, svg_of
+
+    lines = race_chart({r.cell: r.curve for r in results}, steps, task.chance, FIGURE_WIDTH, 24)
+    write_atomically(target, svg_of(lines, f"rnntui · race · {task.describe()}").encode())
 
 
 @lab.command()

@@ -15,7 +15,8 @@ from textual.widgets import Static
 from rnntui.lab.reach import Reach
 from rnntui.lab.saturation import GateSaturation
 from rnntui.plot.chart import Line, Points, line_chart, scatter_chart
-from rnntui.plot.colour import CELL_COLOURS, GATE_COLOURS, REFERENCE_COLOUR
+from rnntui.plot.race import race_chart
+from rnntui.plot.colour import CELL_COLOURS, GATE_COLOURS
 from rnntui.tui.widgets.chart_view import ChartView
 
 EMPTY = "press space to start the race"
@@ -81,16 +82,8 @@ class RacePane(LabPane):
         return sum(len(c) for c in self.curves.values())
 
     def _repaint(self) -> None:
-        lines = [
-            Line(cell, [s for s, _ in curve], [a for _, a in curve], CELL_COLOURS.get(cell, "white"),
-                 legend=(f"{cell} {curve[-1][1]:.0%}",) if curve else ())
-            for cell, curve in self.curves.items()
-        ]
-        lines.append(Line("chance", [0, self.steps], [self.chance, self.chance], REFERENCE_COLOUR, dashed=True,
-                          legend=(f"chance {self.chance:.0%}",)))
-        self.plot.show(lambda w, h: line_chart(
-            lines, w, h, x_range=(0, self.steps), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step",
-        ))
+        curves, steps, chance = {c: list(v) for c, v in self.curves.items()}, self.steps, self.chance
+        self.plot.show(lambda w, h: race_chart(curves, steps, chance, w, h))
 
     def refresh_chart(self) -> None:
         self._repaint()

@@ -28,8 +28,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from rnntui.train.explain import Explanation, Prediction
-from rnntui.tui.heatmap import FRACTION_PALETTE, ColourScale, visible_char
-from rnntui.tui.unit_text import text_glyph, wrap_positions
+from rnntui.plot.heatmap import FRACTION_PALETTE, ColourScale, visible_char
+from rnntui.tui.playground.unit_text import text_glyph, wrap_positions
 
 LABEL_CELLS = 2  # a bar's label: one character, padded to the width of a wide one
 PERCENT = "{:6.1%}"

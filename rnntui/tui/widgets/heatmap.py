@@ -1,22 +1,14 @@
-"""The units-by-timesteps grid, drawn line by line, and the colour scales it uses.
+"""The units-by-timesteps grid, drawn line by line; its colour scales and labels are in rnntui/plot/heatmap.py.
 
 Only the lines on screen are built, so a 512-unit, 200-step grid costs as much
 to draw as the pane has rows. The header row (one label per timestep) and the
 unit gutter stay put while the grid scrolls under them.
-
-Every timestep column is exactly two cells wide, so a wide character (Korean,
-Chinese, Japanese, most emoji) fills its column and a narrow one is padded:
-labels and cells line up whatever the text is.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
-
 import numpy as np
 from rich.cells import cell_len
-from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.events import Click
@@ -25,69 +17,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rnntui.plot.colour import FRACTION_RAMP, SIGNED_RAMP, luminance, ramp_colour
-
-COLUMN_WIDTH = 2  # cells per timestep
-LEVELS = 129  # colours per scale; odd, so a signed scale has an exact middle for 0
-
-def _palette(ramp) -> tuple[Style, ...]:
-    styles = []
-    for level in range(LEVELS):
-        rgb = ramp_colour(ramp, level / (LEVELS - 1))
-        ink = (0, 0, 0) if luminance(rgb) > 140 else (255, 255, 255)
-        styles.append(Style(bgcolor=Color.from_rgb(*rgb), color=Color.from_rgb(*ink)))
-    return tuple(styles)
-
-
-FRACTION_PALETTE = _palette(FRACTION_RAMP)
-SIGNED_PALETTE = _palette(SIGNED_RAMP)
-
-
-@dataclass(frozen=True)
-class ColourScale:
-    """Maps a quantity's values to palette levels between `low` and `high`."""
-
-    low: float
-    high: float
-    palette: tuple[Style, ...]
-
-    @classmethod
-    def for_range(cls, low: float, high: float, fraction: bool) -> ColourScale:
-        return cls(low, high, FRACTION_PALETTE if fraction else SIGNED_PALETTE)
-
-    def levels(self, values: np.ndarray) -> np.ndarray:
-        """Palette index of every value (NaN counts as the low end)."""
-        span = (self.high - self.low) or 1.0
-        position = (np.nan_to_num(values, nan=self.low) - self.low) / span
-        return np.clip(np.rint(position * (LEVELS - 1)), 0, LEVELS - 1).astype(np.intp)
-
-    def style(self, value: float) -> Style:
-        return self.palette[int(self.levels(np.array([value]))[0])]
-
-
-def visible_char(char: str) -> str:
-    """A character as it can be seen on one line: whitespace and invisibles get a sign."""
-    if char == "\n":
-        return "⏎"
-    if char == "\t":
-        return "→"
-    if char == " ":
-        return "·"
-    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") or cell_len(char) == 0:
-        return "◌"  # a control, format or combining character has no glyph of its own
-    return char
-
-
-def column_label(char: str) -> str:
-    """The header label of a timestep: its character, padded to exactly two cells."""
-    glyph = visible_char(char)
-    width = cell_len(glyph)
-    if width > COLUMN_WIDTH:
-        return "◌ "
-    return glyph + " " * (COLUMN_WIDTH - width)
-
-
-GUTTER_STYLE = Style(dim=True)
+from rnntui.plot.heatmap import (  # noqa: F401 (the Gates pane takes the scale and the labels from here)
+    COLUMN_WIDTH,
+    GUTTER_STYLE,
+    SIGNED_PALETTE,
+    ColourScale,
+    column_label,
+    visible_char,
+)
 
 
 def _left_half(segment: Segment) -> Segment:
