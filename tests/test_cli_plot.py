@@ -9,9 +9,10 @@ import pytest
 
 from cli_helpers import run
 from rnntui.plot.colour import TRAIN_COLOUR, VALIDATION_COLOUR
-from rnntui.plot.heatmap import MEANINGS, ColourScale
+from rnntui.plot.heatmap import ColourScale
+from rnntui.plot.quantities import gist
 from rnntui.train.model_file import load_model
-from rnntui.tui.playground import gate_stats
+from rnntui.plot import gate_stats
 
 SVG = "{http://www.w3.org/2000/svg}"
 PROMPT = "hellohel"
@@ -63,7 +64,7 @@ def test_gates_figure_names_every_quantity_and_colours_cells_like_the_pane(lstm_
     text = rows(out)
     for layer in (0, 1):
         for name in ("i", "f", "g", "o", "c", "h"):
-            assert f"layer {layer} · {name} · {MEANINGS[name]}" in text
+            assert f"layer {layer} · {name} · {gist(name)}" in text
     assert sum(row.strip() == " ".join(PROMPT) for row in text) == 12  # the prompt over every grid
     assert sum(row.strip() == "5" for row in text) == 12  # unit 5, the last of six, numbered in every grid
     # The cells carry the Gates pane's colours for the values the engine traces.
@@ -160,5 +161,5 @@ def test_gates_figure_of_a_gru_names_its_gates(tmp_path):
     result = run("plot", "gates", "--checkpoint", path, "--prompt", "the fox", "--out", out)
     assert result.exit_code == 0, result.stderr
     titles = [row for row in rows(out) if row.startswith("layer ")]
-    assert titles == [f"layer 0 · {name} · {MEANINGS[name]}" for name in ("r", "z", "n", "h")]
+    assert titles == [f"layer 0 · {name} · {gist(name)}" for name in ("r", "z", "n", "h")]
     assert "t h e · f o x" in [row.strip() for row in rows(out)]  # a space is shown as the pane shows it

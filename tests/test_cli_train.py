@@ -226,7 +226,9 @@ def test_install_completion_writes_the_bash_script_into_home(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    # Typer finds the shell among the parent processes, which a test run may not have (a detached
+    # runner); its test switch makes the option take the shell's name instead, as a user may give it.
+    env = {**os.environ, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     done = subprocess.run([sys.executable, "-m", "rnntui", "--install-completion", "bash"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -135,7 +135,7 @@ def test_evaluations_read_a_fixed_subset_and_the_end_reads_it_all():
     assert again.val_subset == trainer.val_subset  # fixed by the seed
 
 
-@pytest.mark.parametrize("save_seconds, saved_at", [(0.0, [4, 8, 12]), (10**6, [12])])
+@pytest.mark.parametrize("save_seconds, saved_at", [(0.0, [4, 8, 12]), (10**6, [4, 12])])
 def test_checkpoints_are_paced_by_time_and_the_end_always_writes_one(tmp_path, save_seconds, saved_at):
     trainer = Trainer.from_config(SMALL)
     trainer.checkpoint_path = tmp_path / "run.safetensors"

@@ -171,7 +171,7 @@ async def test_a_prompt_streams_its_continuation_and_becomes_the_probe_text():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("p")
-        assert isinstance(app.focused, Input)
+        await wait_until(pilot, lambda: app.focused is app.prompt.input, what="the prompt focused")
         await pilot.press(*"the fox")
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.samples.entries[-1].text) == CONTINUATION_LENGTH, what="stream")
@@ -348,6 +348,23 @@ async def test_loading_a_bad_checkpoint_shows_the_error_and_keeps_the_model(tmp_
         message = toasts(app)
         assert str(bad) in message and "Traceback" not in message
         assert app.trainer is trainer and app.is_running
+
+
+async def test_saving_over_the_corpus_text_is_refused_and_the_text_is_kept(tmp_path):
+    corpus = tmp_path / "story.txt"
+    corpus.write_text("the cat sat on the mat. " * 40, encoding="utf-8")
+    before = corpus.read_bytes()
+    app = tiny_app(corpus=str(corpus))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer.step == 1)
+        await pilot.press("ctrl+s")
+        app.screen.query_one(Input).value = str(corpus)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "not saved" in toasts(app), what="the refusal")
+        assert "--corpus" in toasts(app) and app.unsaved
+    assert corpus.read_bytes() == before
 
 
 async def test_the_checkpoint_option_opens_a_saved_run_paused_with_its_history(tmp_path):
@@ -592,6 +609,27 @@ async def test_m_opens_the_memory_lab_and_pauses_the_playground():
         assert isinstance(app.screen, LabScreen)
         await tap(pilot, "escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LabScreen), what="the playground again")
+        await wait_until(pilot, lambda: "Loss" in screen_text(app), what="the playground drawn again")
+
+
+async def test_f2_opens_the_lessons_in_the_locales_language_and_pauses_the_playground(monkeypatch):
+    from rnntui.tui.lessons.list_screen import LessonListScreen
+
+    monkeypatch.setenv("LC_ALL", "ko_KR.UTF-8")
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "space")
+        await wait_until(pilot, lambda: app.trainer.step > 0, what="training")
+        await tap(pilot, "f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, LessonListScreen), what="the lessons")
+        assert not app.training
+        await wait_until(pilot, lambda: "rnntui 강의" in screen_text(app), what="the list drawn, in Korean")
+        await tap(pilot, "space")  # the playground's start key does nothing under the lessons
+        await pilot.pause(0.1)
+        assert not app.training and isinstance(app.screen, LessonListScreen)
+        await tap(pilot, "escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LessonListScreen), what="the playground again")
         await wait_until(pilot, lambda: "Loss" in screen_text(app), what="the playground drawn again")
 
 

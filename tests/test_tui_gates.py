@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 
 from rnntui.engine.model import CharRNN
 from rnntui.engine.shape import ModelShape
-from rnntui.tui.playground import gate_stats
+from rnntui.plot import gate_stats
 from rnntui.tui.playground.gates import PLACEHOLDER, GatesPane
 from rnntui.plot.colour import luminance
 from rnntui.plot.heatmap import COLUMN_WIDTH, FRACTION_PALETTE, SIGNED_PALETTE, ColourScale, column_label, visible_char

@@ -55,10 +55,11 @@ def gates(
 
     from rnntui.errors import RnntuiError
     from rnntui.files import output_target, write_atomically
-    from rnntui.plot.heatmap import COLUMN_WIDTH, MEANINGS, ColourScale, heatmap, scale_key
+    from rnntui.plot.heatmap import COLUMN_WIDTH, ColourScale, heatmap, scale_key
+    from rnntui.plot import gate_stats
+    from rnntui.plot.quantities import gist
     from rnntui.plot.svg import svg_of
     from rnntui.train.model_file import load_model
-    from rnntui.tui.playground import gate_stats  # NumPy only: the pane's colour ranges
 
     target = output_target(out, inputs={"--checkpoint": checkpoint})
     if len(prompt) > MAX_GATES_PROMPT:
@@ -72,7 +73,7 @@ def gates(
             values = values[0]  # [T, H] of the one sequence
             low, high = gate_stats.value_range(name, values)
             scale = ColourScale.for_range(low, high, gate_stats.is_fraction(name))
-            title = Text.assemble((f"layer {layer} · {name}", "bold"), f" · {MEANINGS.get(name, name)}")
+            title = Text.assemble((f"layer {layer} · {name}", "bold"), f" · {gist(name) or name}")
             rows += [title, scale_key(scale), *heatmap(values, scale, prompt), Text()]
     units = max(q["h"].shape[2] for q in trace)
     width = max(MIN_WIDTH, len(str(units - 1)) + 1 + COLUMN_WIDTH * len(prompt), max(r.cell_len for r in rows))

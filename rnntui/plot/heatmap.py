@@ -110,17 +110,3 @@ def scale_key(scale: ColourScale, steps: int = 16) -> Text:
         key.append(" " * COLUMN_WIDTH, scale.style(scale.low + (scale.high - scale.low) * k / (steps - 1)))
     key.append(f" {scale.high:.3g}")
     return key
-
-
-# What each traced quantity is, for the Gates pane's status line and a figure's titles.
-MEANINGS = {
-    "i": "input gate: how much of the candidate is written to the cell",
-    "f": "forget gate: how much of the cell state is kept",
-    "g": "candidate: the new content offered to the cell",
-    "o": "output gate: how much of the cell is shown as h",
-    "c": "cell state: the long-term memory",
-    "r": "reset gate: how much of the old state feeds the candidate",
-    "z": "update gate: how much of the old state is kept",
-    "n": "candidate: the new state on offer",
-    "h": "hidden state: what the layer passes on",
-}

@@ -16,10 +16,11 @@ def race_chart(
     """Exactly `height` lines of `width` cells; each cell's latest accuracy and chance in the legend."""
     lines = [
         Line(cell, [s for s, _ in curve], [a for _, a in curve], CELL_COLOURS.get(cell, "white"),
-             notes=(f"{curve[-1][1]:.0%}",) if curve else ())
+             legend=(f"{cell} {curve[-1][1]:.0%}", cell) if curve else ())
         for cell, curve in curves.items()
     ]
-    lines.append(Line("chance", [0, steps], [chance, chance], REFERENCE_COLOUR, dashed=True, notes=(f"{chance:.0%}",)))
+    lines.append(Line("chance", [0, steps], [chance, chance], REFERENCE_COLOUR, dashed=True,
+                      legend=(f"chance {chance:.0%}", "chance")))
     return line_chart(
         lines, width, height, x_range=(0, steps), y_range=(0.0, 1.0), y_format=lambda v: f"{v:.0%}", x_title="step",
     )

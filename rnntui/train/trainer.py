@@ -15,8 +15,9 @@ shard of the batch (parallel.py); the step is otherwise the same.
 The work between steps stays a small share of a run whatever the corpus
 size: an evaluation reads a fixed, seeded subset of the validation split
 (validation.py), and the whole split is read once, when the run ends by its
-budget. A checkpoint is written at an evaluation only when `SAVE_SECONDS`
-have passed since the last one, and always at the end.
+budget. A checkpoint is written at the run's first evaluation, then at an
+evaluation only when `SAVE_SECONDS` have passed since the last one, and
+always at the end.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def recorded_workers(train_state: dict) -> int:
 
 
 class Trainer(Run):
-    SAVE_SECONDS = 60.0  # at most one checkpoint a minute at evaluations; the end of a run always writes one
+    SAVE_SECONDS = 60.0  # after the first, at most one checkpoint a minute at evaluations; the end of a run always writes one
 
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None,
                  workers: int | None = 1):
@@ -295,7 +296,8 @@ class Trainer(Run):
     def run(self) -> Finished:
         """Train until the budget is spent or a stop; then evaluate on the whole split, save, and say why it ended."""
         cfg = self.config
-        self.started = self._saved_at = time.monotonic()
+        self.started = time.monotonic()
+        self._saved_at = -math.inf  # the first evaluation saves: a run has a file to resume from early on
         first = self.step
         while True:
             one_step = self.handle_commands()

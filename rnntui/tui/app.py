@@ -26,8 +26,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select
 
+from rnntui.data.corpus import corpus_file
 from rnntui.engine.optim import all_finite
 from rnntui.errors import RnntuiError
+from rnntui.files import output_target
 from rnntui.train.config import TrainConfig
 from rnntui.tui.playground.controls import LIVE_FIELDS, ControlsPane
 from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
@@ -104,6 +106,7 @@ class PlaygroundApp(App):
         Binding("p", "prompt", "Prompt", **EVERYWHERE),
         Binding("slash", "prompt", "Prompt", show=False, **EVERYWHERE),
         Binding("m", "memory_lab", "Lab", **EVERYWHERE),
+        Binding("f2", "lessons", "Lessons", show=False),  # the palette and help show it; l/L are the Gates pane's
         Binding("question_mark", "help", "Help", **EVERYWHERE),
         Binding("f1", "help", "Help", show=False),
         Binding("q", "quit", "Quit", **EVERYWHERE),
@@ -235,6 +238,9 @@ class PlaygroundApp(App):
         """Build a trainer off the UI thread; install it, or say in one line why it could not be built."""
         try:
             trainer = make()
+        except MemoryError:  # sizes typed into Controls can ask for more than the machine has
+            self.post_message(Refused(f"{what} failed: not enough memory for a model this size", building=True))
+            return
         except (RnntuiError, OSError) as error:
             self.post_message(Refused(f"{what} failed: {error}", building=True))
             return
@@ -493,6 +499,8 @@ class PlaygroundApp(App):
     @work(thread=True, exclusive=True, group="save")
     def _save(self, trainer: SharedTrainer, path: str, then_quit: bool) -> None:
         try:
+            # The same checks as the CLI's --out: never over the corpus text, a folder or a device.
+            output_target(path, inputs={"--corpus": corpus_file(trainer.config.corpus)})
             with trainer.between_steps():  # weights, optimizer, state and step from one moment
                 trainer.save(path)
                 step = trainer.step
@@ -535,6 +543,14 @@ class PlaygroundApp(App):
         self.action_pause()
         self.push_screen(LabScreen())
 
+    def action_lessons(self) -> None:
+        """The lessons train their own small models; the playground pauses so they get the cores."""
+        from rnntui.lessons.base import default_language
+        from rnntui.tui.lessons.list_screen import lesson_list  # loaded only when the lessons are opened
+
+        self.action_pause()
+        self.push_screen(lesson_list(default_language()))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.trainer.config.cell, self.gates.quantity))
 
@@ -576,6 +592,8 @@ class PlaygroundApp(App):
         yield SystemCommand("Temperature up", "Samples get wilder (T)", lambda: self.action_temperature(1))
         yield SystemCommand("Write a prompt", "Focus the prompt box (p)", self.action_prompt)
         yield SystemCommand("Memory lab", "Race RNN, LSTM and GRU on a memory task (m)", self.action_memory_lab)
+        yield SystemCommand("Lessons", "The lecture, step by step, on small models training live (f2)",
+                            self.action_lessons)
         yield SystemCommand("Help", "Keys, panes and the gate equations (?)", self.action_help)
         yield from super().get_system_commands(screen)
 

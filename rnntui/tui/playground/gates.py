@@ -18,9 +18,9 @@ from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from rnntui.tui.playground import gate_stats
+from rnntui.plot import gate_stats
 from rnntui.tui.playground.probe import Trace
-from rnntui.tui.playground.quantities import gist
+from rnntui.plot.quantities import gist
 from rnntui.tui.playground.unit_text import UnitTextView
 from rnntui.tui.widgets.heatmap import ColourScale, HeatmapView, column_label, visible_char
 from rnntui.tui.widgets.run_worker import RunMessage

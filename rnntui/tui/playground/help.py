@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rnntui.tui.playground.quantities import QUANTITIES
+from rnntui.plot.quantities import QUANTITIES
 
 HEADING = Style(bold=True, color="#5fafff")
 KEY = Style(bold=True, color="#ffaf00")
@@ -31,6 +31,8 @@ KEYS = [
     ("t / T", "sampling temperature down / up"),
     ("p or /", "type a prompt; Enter runs it, Esc leaves"),
     ("tab", "move between panes and fields"),
+    ("m", "the memory lab: RNN, LSTM and GRU race on a memory task"),
+    ("f2", "the lessons: the lecture, step by step, in English or Korean"),
     ("ctrl+p", "command palette: every action by name"),
     ("? or f1", "this help"),
     ("q", "quit (asks if the model is unsaved)"),

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from rnntui.plot.colour import CONFIDENCE_RAMP, ramp_hex
 from rnntui.tui.playground.shared_trainer import Continuation
 from rnntui.tui.widgets.run_worker import RunMessage, Sampled
 
@@ -20,19 +21,9 @@ HEADER_STYLE = Style(color="grey62", italic=True)
 PROMPT_STYLE = Style(bold=True, underline=True)
 UNKNOWN_STYLE = Style(color="white", bgcolor="red3", bold=True)
 
-# Probability the model gave a character -> its colour: red where it was
-# guessing, amber in between, pale green where it was sure.
-TINT_ANCHORS = ((0.0, (255, 85, 85)), (0.3, (255, 175, 95)), (0.65, (215, 215, 175)), (1.0, (135, 255, 175)))
-
-
 def tint(probability: float) -> Style:
-    p = min(1.0, max(0.0, probability))
-    for (p0, c0), (p1, c1) in zip(TINT_ANCHORS, TINT_ANCHORS[1:]):
-        if p <= p1:
-            k = (p - p0) / (p1 - p0)
-            r, g, b = (round(a + (b - a) * k) for a, b in zip(c0, c1))
-            return Style(color=f"#{r:02x}{g:02x}{b:02x}")
-    return Style(color="#87ffaf")
+    """The probability the model gave a character, as its colour (the one confidence ramp)."""
+    return Style(color=ramp_hex(CONFIDENCE_RAMP, probability))
 
 
 def tinted(text: str, probs) -> Text:

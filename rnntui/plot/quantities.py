@@ -1,7 +1,7 @@
-"""Every quantity the Gates pane can show, per cell type: the one list of gates in the TUI.
+"""Every quantity a gates view can show, per cell type: the one list of gates.
 
-The help screen's equations, the pane's one-line meanings and the colour
-ranges (gate_stats.py) all read it. The gates come in the engine's order
+The help screen's equations, the Gates pane's and the figures' one-line
+meanings and the colour ranges (gate_stats.py) all read it. The gates come in the engine's order
 (rnntui.engine.shape.GATE_NAMES, PyTorch's), the states after them; the
 equations are those of spec/model.md. σ is the logistic sigmoid.
 """

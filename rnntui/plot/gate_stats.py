@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnntui.tui.playground.quantities import names_squashed_by
+from rnntui.plot.quantities import names_squashed_by
 
 # Squashed by the logistic sigmoid: a fraction from 0 (shut) to 1 (open).
 SIGMOID_QUANTITIES = names_squashed_by("sigmoid")
