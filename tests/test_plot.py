@@ -129,3 +129,21 @@ def test_the_painter_and_the_lab_captions_load_no_textual():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "CLEAN", result.stderr[-300:]
+
+
+def test_the_memory_span_chart_reads_half_the_saliency_and_draws_a_falling_curve():
+    from rnntui.plot.memory import memory_span_chart
+    from rnntui.train.explain import MemorySpan
+
+    distances = np.arange(1, 41)
+    span = MemorySpan(distances, 0.5 ** distances.astype(float), windows=8)  # half of it at distance 1
+    lines = [line.plain for line in memory_span_chart(span, 60, 10)]
+    assert len(lines) == 10 and all(len(line) == 60 for line in lines)
+    assert "half within 1 chars back" in lines[-1] and "chars back" in lines[-2]
+    plot = lines[:-3]
+    first_dot = [min((c for c, ch in enumerate(row) if "\u2800" < ch <= "\u28ff"), default=None) for row in plot]
+    drawn = [(row, c) for row, c in enumerate(first_dot) if c is not None]
+    assert drawn[0][1] < drawn[-1][1], "the curve starts high on the left and falls to the right"
+    flat = MemorySpan(distances, np.ones(40), windows=8)
+    assert "half within 20 chars back" in memory_span_chart(flat, 60, 10)[-1].plain
+    assert "no span yet" in "".join(line.plain for line in memory_span_chart(None, 60, 10))

@@ -589,6 +589,43 @@ def test_the_chart_fits_its_box_and_reads_in_nats_and_bits():
     assert any("\u2800" < ch <= "\u28ff" for ch in plot), "the curve is drawn in braille"
 
 
+async def test_e_explains_the_probe_text_and_the_explanation_follows_training():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await tap(pilot, "e")
+        await wait_until(pilot, lambda: app.explain.view.prediction is not None, what="an explanation")
+        view = app.explain.view
+        assert app.focused is view and not app.gates.display
+        await wait_until(pilot, lambda: "Explain · LSTM · step 0" in screen_text(app), what="the pane drawn")
+        text = screen_text(app)
+        last = view.prediction
+        assert f"position {last.position} of {last.position}" in text and "◀ actual" in text
+        assert "chars back" in text and "half within" in text, "the memory span chart sits below"
+        first_saliency = last.saliency.copy()
+
+        await tap(pilot, "left", "left")
+        await wait_until(pilot, lambda: view.position == last.position - 2, what="the cursor moved")
+        moved = view.prediction
+        await wait_until(pilot, lambda: f"position {moved.position} of" in screen_text(app), what="the caption")
+        top_char, top_p = moved.top[0]
+        assert f"{top_p:6.1%}" in screen_text(app), "the bars are the prediction under the cursor"
+
+        for expected in (1, 2, 3):  # training on: a fresh explanation, the cursor kept where it was
+            await tap(pilot, "s")
+            await wait_until(pilot, lambda: app.trainer.step == expected, what=f"step {expected}")
+        await wait_until(pilot, lambda: "Explain · LSTM · step 3" in screen_text(app), what="a fresh explanation")
+        assert view.position == last.position - 2
+        await tap(pilot, "end")
+        await wait_until(pilot, lambda: view.position == last.position, what="back to the last character")
+        assert not np.allclose(view.prediction.saliency, first_saliency), "the saliency follows the model"
+
+        await tap(pilot, "e")
+        await wait_until(pilot, lambda: app.gates.display and app.focused is app.gates, what="the gates again")
+        await wait_until(pilot, lambda: "LSTM · step 3" in screen_text(app) and "Gates" in screen_text(app),
+                         what="the gates drawn")
+
+
 async def test_m_opens_the_memory_lab_and_pauses_the_playground():
     from rnntui.tui.lab.screen import LabScreen
 

@@ -33,6 +33,7 @@ from rnntui.files import output_target
 from rnntui.train.config import TrainConfig
 from rnntui.tui.playground.controls import LIVE_FIELDS, ControlsPane
 from rnntui.tui.playground.dialogs import ConfirmDialog, PathDialog
+from rnntui.tui.playground.explain_pane import ExplainPane
 from rnntui.tui.playground.gates import GatesPane
 from rnntui.tui.playground.help import HelpScreen
 from rnntui.tui.playground.loss_chart import LossChart
@@ -105,6 +106,7 @@ class PlaygroundApp(App):
         Binding("T", "temperature(1)", "Temp up", group=TEMPERATURE_KEYS, **EVERYWHERE),
         Binding("p", "prompt", "Prompt", **EVERYWHERE),
         Binding("slash", "prompt", "Prompt", show=False, **EVERYWHERE),
+        Binding("e", "toggle_explain", "Explain", **EVERYWHERE),
         Binding("m", "memory_lab", "Lab", **EVERYWHERE),
         Binding("f2", "lessons", "Lessons", show=False),  # the palette and help show it; l/L are the Gates pane's
         Binding("question_mark", "help", "Help", **EVERYWHERE),
@@ -138,6 +140,7 @@ class PlaygroundApp(App):
             with Vertical(id="left"):
                 yield LossChart(id="loss")
                 yield GatesPane(id="gates")
+                yield ExplainPane(id="explain")
             with Vertical(id="right"):
                 yield ControlsPane(self._first_trainer.config, id="controls").data_bind(PlaygroundApp.temperature)
                 yield SamplesPane(id="samples")
@@ -158,13 +161,15 @@ class PlaygroundApp(App):
         self.status_line = self.query_one(StatusLine)
         self.chart = self.query_one(LossChart)
         self.gates = self.query_one(GatesPane)
+        self.explain = self.query_one(ExplainPane)
+        self.explain.display = False  # e shows it in the Gates pane's place
         self.controls = self.query_one(ControlsPane)
         self.samples = self.query_one(SamplesPane)
         self.prompt = self.query_one(PromptPane)
         self.footer = self.query_one(Footer)
         self.runner = self.query_one(RunWorker)
         # The app hears about steps, evaluations and the end; the panes about their own results.
-        self.runner.audience = [self, self.samples, self.gates]
+        self.runner.audience = [self, self.samples, self.gates, self.explain]
         self.on_resize()
         self._install(self._first_trainer, self.saved_step, self.save_path)
         self.samples.note("Press space to train, s for one step, p to write a prompt, ? for help.")
@@ -316,13 +321,23 @@ class PlaygroundApp(App):
         elif self._chart_dirty:
             self._draw_chart()
 
+    @property
+    def explaining(self) -> bool:
+        return self.explain.display
+
+    @property
+    def probe_view(self) -> Widget:
+        """What shows the probe text now, and takes the keys: the Gates pane or the Explain view."""
+        return self.explain.view if self.explaining else self.gates
+
     def refresh_trace(self) -> None:
-        """Ask for a trace of the model over the probe text; the Gates pane shows it when it comes."""
+        """Ask for the model's reading of the probe text: a trace for the Gates pane, or an
+        explanation for the Explain pane, whichever is shown; it shows the answer when it comes."""
         trainer = self.trainer
         text = known_text(trainer.vocab, self.probe_text) if self.probe_text else ""
         if not text:
             text = validation_snippet(trainer.vocab, trainer.val_ids, trainer.text)
-        self._ask("trace", text)
+        self._ask("explain" if self.explaining else "trace", text)
 
     @on(PromptPane.Submitted)
     def run_prompt(self, message: PromptPane.Submitted) -> None:
@@ -357,8 +372,8 @@ class PlaygroundApp(App):
 
         def focus() -> None:
             target = self._learner_focus
-            if target is None or not target.is_attached or not target.focusable:
-                target = self.gates
+            if target is None or not target.is_attached or not target.focusable or target in (self.gates, self.explain.view):
+                target = self.probe_view
             target.focus()
 
         # After the refresh: a dialog that just closed gives focus back to what had it, first.
@@ -534,7 +549,14 @@ class PlaygroundApp(App):
         self.prompt.input.focus()
 
     def action_leave_input(self) -> None:
-        self.gates.focus()
+        self.probe_view.focus()
+
+    def action_toggle_explain(self) -> None:
+        """The Explain pane in the Gates pane's place, or back; it shows the model as it is now."""
+        showing = not self.explaining
+        self.explain.display, self.gates.display = showing, not showing
+        self.probe_view.focus()
+        self.refresh_trace()
 
     def action_memory_lab(self) -> None:
         """The lab races its own three models; the playground pauses so they get the cores."""
@@ -591,6 +613,8 @@ class PlaygroundApp(App):
         yield SystemCommand("Temperature down", "Samples get safer (t)", lambda: self.action_temperature(-1))
         yield SystemCommand("Temperature up", "Samples get wilder (T)", lambda: self.action_temperature(1))
         yield SystemCommand("Write a prompt", "Focus the prompt box (p)", self.action_prompt)
+        yield SystemCommand("Explain or gates", "What the model guesses at each character, and which "
+                            "earlier characters it used; or the gates again (e)", self.action_toggle_explain)
         yield SystemCommand("Memory lab", "Race RNN, LSTM and GRU on a memory task (m)", self.action_memory_lab)
         yield SystemCommand("Lessons", "The lecture, step by step, on small models training live (f2)",
                             self.action_lessons)

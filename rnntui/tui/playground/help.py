@@ -31,6 +31,7 @@ KEYS = [
     ("t / T", "sampling temperature down / up"),
     ("p or /", "type a prompt; Enter runs it, Esc leaves"),
     ("tab", "move between panes and fields"),
+    ("e", "Explain in the Gates pane's place: the model's guesses and the characters it used; e again: gates"),
     ("m", "the memory lab: RNN, LSTM and GRU race on a memory task"),
     ("f2", "the lessons: the lecture, step by step, in English or Korean"),
     ("ctrl+p", "command palette: every action by name"),
@@ -54,6 +55,11 @@ PANES = [
                 "it was sure."),
     ("Prompt", "Enter streams the model's continuation into Samples at the current temperature, and the "
                "prompt becomes the Gates pane's probe text. Characters the model has never seen are flagged."),
+    ("Explain", "the probe text again; ← → move a cursor onto a character. Bars: the model's likeliest guesses "
+                "for it, the actual one marked. Every earlier character is tinted by how much it moved that "
+                "guess (the gradient of log p with respect to its embedding, as a share of the largest); later "
+                "ones are dim, the guess never saw them. Below: that saliency averaged over held-out text "
+                "against how far back the character lies. Watch both reach further back as the model learns."),
     ("Controls", "Enter applies a field. Learning rate, clip (the gradient's global norm) and temperature "
                  "apply at once; corpus, cell, sizes, seq-len (the truncation k of backpropagation through "
                  "time: characters per chunk) and the optimizer build a new model, after asking."),

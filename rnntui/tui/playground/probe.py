@@ -1,7 +1,7 @@
-"""What the Gates pane is fed: a probe text and the model's trace over it.
+"""What the Gates and Explain panes are fed: a probe text, and the model's trace or explanation of it.
 
-These run on a snapshot of the model in a worker thread, never on the
-training model (its forward buffers belong to the training thread).
+These run on the training thread between steps (shared_trainer.py), so no
+step changes the model while they read it.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ import numpy as np
 
 from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
+from rnntui.train.explain import Explanation, MemorySpan, explain, memory_span
 
 PROBE_LENGTH = 48  # timesteps: two cells each, so it fits the pane at 120 columns without scrolling
+# The memory span: the same seeded windows of the validation split each time, so only the model changes.
+SPAN_WINDOWS = 32
+SPAN_LENGTH = 48
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,21 @@ def trace_model(model: CharRNN, vocab: Vocabulary, text: str, step: int) -> Trac
     ids = vocab.encode(text)
     layers = model.forward(ids[None, :], trace=True).trace
     return Trace(text, [{name: values[0] for name, values in layer.items()} for layer in layers], model.shape.cell, step)
+
+
+@dataclass(frozen=True)
+class ProbeExplanation:
+    """The model's explanation of the probe text, and how far back it looks on held-out text."""
+
+    explanation: Explanation
+    span: MemorySpan | None  # None when the validation split is shorter than a window
+    cell: str
+    step: int
+
+
+def explain_model(model: CharRNN, vocab: Vocabulary, text: str, val_ids: np.ndarray, step: int) -> ProbeExplanation:
+    """Every position of `text` (unknown characters dropped) explained, and the mean saliency by distance."""
+    text = known_text(vocab, text)
+    explanation = explain(model, vocab, text) if len(text) >= 2 else Explanation(text, ())
+    span = memory_span(model, val_ids, SPAN_WINDOWS, SPAN_LENGTH) if len(val_ids) > SPAN_LENGTH else None
+    return ProbeExplanation(explanation, span, model.shape.cell, step)

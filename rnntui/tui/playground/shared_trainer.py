@@ -1,8 +1,8 @@
 """The playground's trainer: the shared trainer, plus what the panes ask of the model between steps.
 
 The app runs it in its RunWorker (widgets/run_worker.py) for the life of one
-model, paused until told to start. Samples, prompt continuations and gate
-traces are commands too: the trainer's own thread computes them between
+model, paused until told to start. Samples, prompt continuations, gate
+traces and explanations are commands too: the trainer's own thread computes them between
 steps, on the training model itself, with the trainer's sampling, and tells
 them as events like any other. Saving needs the weights, the optimizer slots,
 the carried state and the step to agree, so it happens inside the trainer's
@@ -20,7 +20,7 @@ from rnntui.train.config import TrainConfig
 from rnntui.train.events import SampleReady
 from rnntui.train.sampling import generate
 from rnntui.train.trainer import Trainer
-from rnntui.tui.playground.probe import trace_model
+from rnntui.tui.playground.probe import explain_model, trace_model
 
 # The playground trains until the person stops it.
 UNBOUNDED = 10**9
@@ -57,7 +57,7 @@ class SharedTrainer(Trainer):
         return ckpt
 
     # What the panes ask for, computed on the training thread between steps.
-    REQUESTS = ("sample", "continue", "trace")
+    REQUESTS = ("sample", "continue", "trace", "explain")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -65,7 +65,7 @@ class SharedTrainer(Trainer):
         self.answered = 0  # ... and handled (by the training thread): equal when nothing is owed
 
     def request(self, command: str, value=None) -> None:
-        """Ask for a sample, a continuation or a trace; the answer comes as an event."""
+        """Ask for a sample, a continuation, a trace or an explanation; the answer comes as an event."""
         self.asked += 1
         self.send(command, value)
 
@@ -89,7 +89,9 @@ class SharedTrainer(Trainer):
                 self.emit(Continuation(number, self._continue(prompt, number)))
         elif command == "trace":
             self.emit(trace_model(self.model, self.vocab, value, self.step))
-
+        elif command == "explain":
+            if all_finite(self.model.flat):
+                self.emit(explain_model(self.model, self.vocab, value, self.val_ids, self.step))
 
     def _continue(self, prompt: str, number: int) -> SampleReady:
         """`sample`'s drawing, with a random stream of the prompt's own: the same draws as the
