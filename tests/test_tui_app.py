@@ -626,6 +626,45 @@ async def test_e_explains_the_probe_text_and_the_explanation_follows_training():
                          what="the gates drawn")
 
 
+def svg_lines(path) -> list[str]:
+    """The text of an SVG figure, one string per line of the terminal it shows."""
+    lines: dict[int, list[tuple[float, str]]] = {}
+    for x, line, text in SVG_TEXT.findall(path.read_text()):
+        lines.setdefault(int(line), []).append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return ["".join(text for _, text in sorted(lines[n])) for n in sorted(lines)]
+
+
+async def test_export_writes_the_focused_pane_or_the_screen_to_new_svg_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = tiny_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        app.samples.focus()
+        await tap(pilot, "E")
+        pane = tmp_path / "rnntui-samples-step0.svg"
+        await wait_until(pilot, lambda: f"the samples pane saved to {pane}" in toasts(app), what="the toast")
+        lines = svg_lines(pane)
+        assert "Samples" in lines[0] and "Press space to train" in "".join(lines)
+        assert not any("Loss" in line or "Controls" in line for line in lines), "only the focused pane"
+        assert max(cell_len(line) for line in lines) == app.samples.region.width
+
+        await tap(pilot, "E")  # again: a new file, the first one kept
+        await wait_until(pilot, lambda: (tmp_path / "rnntui-samples-step0-2.svg").exists(), what="a second file")
+        await tap(pilot, "ctrl+e")
+        whole = tmp_path / "rnntui-step0.svg"
+        await wait_until(pilot, lambda: whole.exists(), what="the screen's file")
+        text = "\n".join(svg_lines(whole))
+        assert all(title in text for title in ("Loss", "Gates", "Controls", "Samples", "Prompt"))
+
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        monkeypatch.chdir(gone)
+        gone.rmdir()
+        await tap(pilot, "E")
+        await wait_until(pilot, lambda: "not exported" in toasts(app), what="the refusal")
+        assert app.is_running
+
+
 async def test_m_opens_the_memory_lab_and_pauses_the_playground():
     from rnntui.tui.lab.screen import LabScreen
 

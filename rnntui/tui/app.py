@@ -42,6 +42,7 @@ from rnntui.tui.playground.prompt import PromptPane
 from rnntui.tui.playground.samples import SamplesPane, marked_prompt
 from rnntui.tui.playground.shared_trainer import PLAYGROUND_CONFIG, SharedTrainer, new_trainer, open_trainer
 from rnntui.tui.playground.status import Status, StatusLine
+from rnntui.tui.widgets.export import export_svg
 from rnntui.tui.widgets.run_worker import Evaluated, RunFailed, RunFinished, RunWorker, Steps
 
 TEMPERATURE_STEP = 0.1
@@ -50,6 +51,8 @@ TEMPERATURE_KEYS = Binding.Group("Temp")
 SAMPLE_EVERY = 4.0  # seconds between samples while training
 TRACE_EVERY = 2.0  # seconds between gate traces while training
 CHART_EVERY = 0.5  # seconds between loss chart redraws while training
+
+PANES = ("loss", "gates", "explain", "controls", "samples", "prompt")  # ids: what "Export view" can write
 
 # What the app can be doing. "closing" is final: whatever arrives after it is dropped.
 STATES = ("paused", "training", "loading", "failed", "closing")
@@ -108,6 +111,8 @@ class PlaygroundApp(App):
         Binding("slash", "prompt", "Prompt", show=False, **EVERYWHERE),
         Binding("e", "toggle_explain", "Explain", **EVERYWHERE),
         Binding("m", "memory_lab", "Lab", **EVERYWHERE),
+        Binding("E", "export_view", "Export view", show=False, **EVERYWHERE),  # the palette and help show them
+        Binding("ctrl+e", "export_screen", "Export screen", show=False, **EVERYWHERE),
         Binding("f2", "lessons", "Lessons", show=False),  # the palette and help show it; l/L are the Gates pane's
         Binding("question_mark", "help", "Help", **EVERYWHERE),
         Binding("f1", "help", "Help", show=False),
@@ -558,6 +563,30 @@ class PlaygroundApp(App):
         self.probe_view.focus()
         self.refresh_trace()
 
+    def focused_pane(self) -> Widget:
+        """The pane that holds the focus (the Gates pane when nothing has it)."""
+        for node in self.focused.ancestors_with_self if self.focused else ():
+            if node.id in PANES:
+                return node
+        return self.probe_view if self.probe_view is self.gates else self.explain
+
+    def action_export_view(self) -> None:
+        pane = self.focused_pane()
+        name = pane.id.capitalize()
+        self._export(f"rnntui-{pane.id}-step{self.trainer.step}", f"rnntui · {name} · step {self.trainer.step}", pane)
+
+    def action_export_screen(self) -> None:
+        self._export(f"rnntui-step{self.trainer.step}", f"rnntui · step {self.trainer.step}")
+
+    def _export(self, stem: str, title: str, pane: Widget | None = None) -> None:
+        """The figure goes to a new file in the current folder; a toast says where, or why not."""
+        try:
+            path = export_svg(self, stem, title, pane)
+        except RnntuiError as error:
+            self.notify(f"not exported: {error}", severity="error", timeout=8)
+            return
+        self.notify(f"{'the ' + pane.id + ' pane' if pane else 'the screen'} saved to {path}", timeout=6)
+
     def action_memory_lab(self) -> None:
         """The lab races its own three models; the playground pauses so they get the cores."""
         from rnntui.tui.lab.screen import LabScreen  # loaded only when the lab is opened
@@ -615,6 +644,10 @@ class PlaygroundApp(App):
         yield SystemCommand("Write a prompt", "Focus the prompt box (p)", self.action_prompt)
         yield SystemCommand("Explain or gates", "What the model guesses at each character, and which "
                             "earlier characters it used; or the gates again (e)", self.action_toggle_explain)
+        yield SystemCommand("Export view as SVG", "The focused pane, as drawn now, to a file in the current "
+                            "folder (E)", self.action_export_view)
+        yield SystemCommand("Export screen as SVG", "The whole screen to a file in the current folder (ctrl+e)",
+                            self.action_export_screen)
         yield SystemCommand("Memory lab", "Race RNN, LSTM and GRU on a memory task (m)", self.action_memory_lab)
         yield SystemCommand("Lessons", "The lecture, step by step, on small models training live (f2)",
                             self.action_lessons)

@@ -32,6 +32,7 @@ KEYS = [
     ("p or /", "type a prompt; Enter runs it, Esc leaves"),
     ("tab", "move between panes and fields"),
     ("e", "Explain in the Gates pane's place: the model's guesses and the characters it used; e again: gates"),
+    ("E / ctrl+e", "export the focused pane / the whole screen as SVG, in the current folder"),
     ("m", "the memory lab: RNN, LSTM and GRU race on a memory task"),
     ("f2", "the lessons: the lecture, step by step, in English or Korean"),
     ("ctrl+p", "command palette: every action by name"),
