@@ -60,7 +60,7 @@ async def wait_until(pilot, condition, timeout: float = 30.0, what: str = "") ->
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
+            raise AssertionError(f"timed out waiting for {what or condition} (focus on {pilot.app.focused})")
         await pilot.pause(0.05)
 
 
@@ -84,6 +84,9 @@ async def settle(pilot) -> None:
     if one_off:  # (an empty list would mean every worker)
         await app.workers.wait_for_complete(one_off)
     await wait_until(pilot, lambda: app.quiet, what="the run's answers")
+    # The screen focuses its first pane once it is shown: a key pressed before that is followed by
+    # a focus change the person did not make. (On a busy machine the first frame can take seconds.)
+    await wait_until(pilot, lambda: app.screen.focused is not None, what="the first focus")
     await pilot.pause(0.15)
 
 
@@ -239,6 +242,7 @@ async def test_temperature_keys_change_the_header_the_control_and_the_trainer():
 async def set_field(pilot, name: str, value: str) -> None:
     field = pilot.app.controls.query_one(f"#field-{name}", Input)
     field.focus()
+    await wait_until(pilot, lambda: pilot.app.focused is field, what=f"the {name} field focused")
     field.value = value
     await pilot.press("enter")
     await pilot.pause(0.1)
@@ -531,7 +535,10 @@ async def test_choosing_gru_builds_a_gru_and_the_gates_show_its_quantities():
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.controls.query_one("#field-cell", Select).value = "gru"
+        cell = app.controls.query_one("#field-cell", Select)
+        cell.focus()  # the person opens the dropdown, then picks
+        await wait_until(pilot, lambda: app.focused is cell, what="the cell field focused")
+        cell.value = "gru"
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await answer(pilot, "#answer-restart")
         await wait_until(pilot, lambda: app.trainer.config.cell == "gru", what="a GRU")
@@ -721,7 +728,7 @@ async def test_after_the_controls_pane_focus_returns_and_every_key_works_again()
         assert app.focused is app.gates
         cell = app.controls.query_one("#field-cell", Select)
         cell.focus()
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: app.focused is cell, what="the cell field focused")
         cell.value = "gru"  # what choosing it in the dropdown does
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await wait_until(pilot, lambda: "Keep this one" in screen_text(app), what="the dialog drawn")

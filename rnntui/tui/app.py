@@ -376,6 +376,9 @@ class PlaygroundApp(App):
         """After the Controls pane applied or undid a change: focus where the person was before it."""
 
         def focus() -> None:
+            now = self.screen_stack[0].focused
+            if now is not None and self.controls not in now.ancestors_with_self:
+                return  # the person has moved on already (a late Undone, a key pressed meanwhile)
             target = self._learner_focus
             if target is None or not target.is_attached or not target.focusable or target in (self.gates, self.explain.view):
                 target = self.probe_view

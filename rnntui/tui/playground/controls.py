@@ -152,6 +152,8 @@ class ControlsPane(Vertical):
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
         event.stop()
+        if not event.select.has_focus_within:  # set by the app (its first value, show_config), not chosen
+            return
         field = self._field(event.select.id)
         if event.value != self.current(field.name):
             self.post_message(self.Changed(field.name, event.value))
