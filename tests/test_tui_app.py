@@ -811,4 +811,7 @@ async def test_no_color_a_dumb_terminal_and_80x24_train_and_draw_every_pane(monk
         for title in ("Loss", "Samples", "Gates", "Prompt", "Controls"):
             assert f"─ {title} " in text, title
         assert "layer 1 of 1" in text and app.is_running
+        await tap(pilot, "e")  # the Explain pane draws line by line too
+        await wait_until(pilot, lambda: "─ Explain · LSTM" in screen_text(app), what="the Explain pane drawn")
+        assert "◀ actual" in screen_text(app) and app.is_running
     assert app.return_code in (0, None), "the app closed without an error"

@@ -102,17 +102,18 @@ async def test_moving_the_cursor_changes_the_bars_the_caption_and_the_tint():
         # Every earlier character wears its saliency's tint; the cursor's own is marked; later ones dimmed.
         levels = ColourScale(0.0, 1.0, FRACTION_PALETTE).levels(prediction.relative_saliency())
         where = text_columns(view, PROBE)
+        base = view.rich_style  # the widget's own style lies under every segment
         for t, (y, column) in where.items():
             glyph, style = cell_of(drawn[y], column)
             assert glyph == text_glyph(PROBE[t])[0]
             if t < view.position:
-                assert style == FRACTION_PALETTE[levels[t]], t
+                assert style == base + FRACTION_PALETTE[levels[t]], t
             elif t == view.position:
-                assert style == CURSOR_STYLE
+                assert style == base + CURSOR_STYLE
             else:
                 assert style.dim
         brightest = int(np.argmax(prediction.saliency))
-        assert cell_of(drawn[where[brightest][0]], where[brightest][1])[1] == FRACTION_PALETTE[-1]
+        assert cell_of(drawn[where[brightest][0]], where[brightest][1])[1] == base + FRACTION_PALETTE[-1]
         await pilot.press("home")
         assert view.position == 1 and lines(view)[0].text.startswith("position 1 of")
         await pilot.press("left")

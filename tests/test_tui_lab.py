@@ -194,8 +194,11 @@ async def test_quitting_the_app_mid_race_ends_the_thread():
     assert not app.lab.runner.alive
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
-async def test_small_terminals_still_show_the_race(size):
+@pytest.mark.parametrize("size, no_color", [((80, 24), True), ((60, 20), False)])
+async def test_small_terminals_still_show_the_race(size, no_color, monkeypatch):
+    if no_color:  # and a dumb terminal: the charts draw with dots, not colour alone
+        monkeypatch.setenv("NO_COLOR", "1")
+        monkeypatch.setenv("TERM", "dumb")
     app = LabApp(config=RaceConfig(steps=30, batch=8, params=600, eval_every=10, eval_size=32))
     async with app.run_test(size=size) as pilot:
         lab = app.lab
@@ -203,6 +206,9 @@ async def test_small_terminals_still_show_the_race(size):
         await until(pilot, lambda: not lab.running)
         assert "finished" in lab.status_text
         assert "━━ rnn" in lab.race_pane.plot.text() and dots(lab.race_pane.plot.text()) > 0
+        screenshot = app.export_screenshot()  # the whole screen draws, every pane
+        assert all(word in screenshot for word in ("Race", "Gradient", "reach", "Gate", "saturation"))
+    assert app.return_code in (0, None), "the app closed without an error"
 
 
 class CountingWorker(RunWorker):

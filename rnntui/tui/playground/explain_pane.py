@@ -42,9 +42,6 @@ class ExplainPane(Widget):
     ExplainPane > #memory-span {
         height: 8;
     }
-    Screen.-short ExplainPane > #memory-span {
-        display: none;
-    }
     """
 
     def __init__(self, **kwargs) -> None:

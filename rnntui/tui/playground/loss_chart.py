@@ -1,20 +1,18 @@
-"""The Loss pane: smoothed training loss and validation loss against step, drawn in braille."""
+"""The Loss pane: smoothed training loss and validation loss against step, drawn by the one chart widget."""
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widget import Widget
-
 from rnntui.plot.loss import loss_chart, loss_lines
+from rnntui.tui.widgets.chart_view import ChartView
+
+EMPTY = "press space to start training"
 
 
-class LossChart(Widget):
+class LossChart(ChartView):
     """Plots whatever history it was last given; the app decides how often."""
 
-    DEFAULT_CSS = "LossChart { height: 1fr; }"
-
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(self._painter_for([], []), **kwargs)
         self.train: list[tuple[int, float]] = []
         self.val: list[tuple[int, float]] = []
 
@@ -23,9 +21,8 @@ class LossChart(Widget):
 
     def plot(self, train: list[tuple[int, float]], val: list[tuple[int, float]]) -> None:
         self.train, self.val = list(train), list(val)
-        self.refresh()
+        self.show(self._painter_for(self.train, self.val))
 
-    def render(self) -> Text:
-        width, height = self.content_size
-        lines = loss_chart(loss_lines(self.train, self.val), width, height, empty_message="press space to start training")
-        return Text("\n").join(lines)
+    @staticmethod
+    def _painter_for(train, val):
+        return lambda width, height: loss_chart(loss_lines(train, val), width, height, empty_message=EMPTY)

@@ -46,4 +46,7 @@ class ChartView(Widget):
 
     def render_line(self, y: int) -> Strip:
         self.lines()
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.content_size.width)
+        strip = self._strips[y] if y < len(self._strips) else Strip.blank(self.content_size.width)
+        # The widget's style under every segment: a segment with none breaks Textual's colour
+        # filters (NO_COLOR, a dumb terminal), and the chart's blanks take the pane's background.
+        return strip.apply_style(self.rich_style)

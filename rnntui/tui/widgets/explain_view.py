@@ -186,6 +186,10 @@ class ExplainView(ScrollView, can_focus=True):
     # ----- drawing -----------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        # The widget's style under every segment, as in every line-drawn widget: see ChartView.
+        return self._render_line(y).apply_style(self.rich_style)
+
+    def _render_line(self, y: int) -> Strip:
         width = self.size.width
         number = y + int(self.scroll_y)
         prediction = self.prediction
