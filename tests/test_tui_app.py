@@ -433,6 +433,22 @@ async def test_the_command_palette_lists_start_and_pause_training():
         assert app.training
 
 
+async def test_the_palette_names_the_cli_command_that_does_the_same_headless():
+    import typer
+
+    from rnntui.cli import app as cli_app
+
+    cli_commands = set(typer.main.get_command(cli_app).commands)
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+    named = {title: re.search(r"rnntui (\w+)", help_text) for title, help_text in commands.items()}
+    named = {title: found.group(1) for title, found in named.items() if found}
+    assert named == {"Explain or gates": "explain", "Export view as SVG": "plot", "Memory lab": "lab", "Learn": "learn"}
+    assert set(named.values()) <= cli_commands
+
+
 async def test_quitting_a_saved_model_asks_nothing():
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:

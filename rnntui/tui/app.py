@@ -113,7 +113,7 @@ class PlaygroundApp(App):
         Binding("m", "memory_lab", "Lab", **EVERYWHERE),
         Binding("E", "export_view", "Export view", show=False, **EVERYWHERE),  # the palette and help show them
         Binding("ctrl+e", "export_screen", "Export screen", show=False, **EVERYWHERE),
-        Binding("f2", "lessons", "Lessons", show=False),  # the palette and help show it; l/L are the Gates pane's
+        Binding("f2", "lessons", "Learn", show=False),  # the palette and help show it; l/L are the Gates pane's
         Binding("question_mark", "help", "Help", **EVERYWHERE),
         Binding("f1", "help", "Help", show=False),
         Binding("q", "quit", "Quit", **EVERYWHERE),
@@ -646,13 +646,14 @@ class PlaygroundApp(App):
         yield SystemCommand("Temperature up", "Samples get wilder (T)", lambda: self.action_temperature(1))
         yield SystemCommand("Write a prompt", "Focus the prompt box (p)", self.action_prompt)
         yield SystemCommand("Explain or gates", "What the model guesses at each character, and which "
-                            "earlier characters it used; or the gates again (e)", self.action_toggle_explain)
+                            "earlier characters it used; or the gates again (e; rnntui explain)", self.action_toggle_explain)
         yield SystemCommand("Export view as SVG", "The focused pane, as drawn now, to a file in the current "
-                            "folder (E)", self.action_export_view)
+                            "folder (E; rnntui plot)", self.action_export_view)
         yield SystemCommand("Export screen as SVG", "The whole screen to a file in the current folder (ctrl+e)",
                             self.action_export_screen)
-        yield SystemCommand("Memory lab", "Race RNN, LSTM and GRU on a memory task (m)", self.action_memory_lab)
-        yield SystemCommand("Lessons", "The lecture, step by step, on small models training live (f2)",
+        yield SystemCommand("Memory lab", "Race RNN, LSTM and GRU on a memory task (m; rnntui lab)", self.action_memory_lab)
+        yield SystemCommand("Learn", "The lessons: the lecture, step by step, on small models training live "
+                            "(f2; rnntui learn)",
                             self.action_lessons)
         yield SystemCommand("Help", "Keys, panes and the gate equations (?)", self.action_help)
         yield from super().get_system_commands(screen)
