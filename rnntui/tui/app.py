@@ -109,14 +109,15 @@ class PlaygroundApp(App):
         Binding("T", "temperature(1)", "Temp up", group=TEMPERATURE_KEYS, **EVERYWHERE),
         Binding("p", "prompt", "Prompt", **EVERYWHERE),
         Binding("slash", "prompt", "Prompt", show=False, **EVERYWHERE),
+        # Help and Quit before the features: at 80 columns the Footer cuts from the right.
+        Binding("question_mark", "help", "Help", **EVERYWHERE),
+        Binding("f1", "help", "Help", show=False),
+        Binding("q", "quit", "Quit", **EVERYWHERE),
         Binding("e", "toggle_explain", "Explain", **EVERYWHERE),
         Binding("m", "memory_lab", "Lab", **EVERYWHERE),
         Binding("E", "export_view", "Export view", show=False, **EVERYWHERE),  # the palette and help show them
         Binding("ctrl+e", "export_screen", "Export screen", show=False, **EVERYWHERE),
         Binding("f2", "lessons", "Learn", show=False),  # the palette and help show it; l/L are the Gates pane's
-        Binding("question_mark", "help", "Help", **EVERYWHERE),
-        Binding("f1", "help", "Help", show=False),
-        Binding("q", "quit", "Quit", **EVERYWHERE),
         Binding("escape", "leave_input", "Keys"),
     ]
 
