@@ -1,8 +1,8 @@
 """The playground: train a character model and watch its loss, its samples and its gates, live.
 
 The app holds one model at a time, a SharedTrainer, run by its RunWorker
-(widgets/run_worker.py): training, samples, prompt continuations and gate
-traces all happen on the run's thread, and come back as messages that the
+(widgets/run_worker.py): training, samples, prompt continuations, gate
+traces and explanations all happen on the run's thread, and come back as messages that the
 panes handle. The app's own state is two reactives, `state` and
 `temperature`. Replacing the model (reset, new shape, load) builds the new
 trainer in a worker and swaps it in only once it exists, so a corpus or a file
@@ -572,7 +572,7 @@ class PlaygroundApp(App):
         for node in self.focused.ancestors_with_self if self.focused else ():
             if node.id in PANES:
                 return node
-        return self.probe_view if self.probe_view is self.gates else self.explain
+        return self.explain if self.explaining else self.gates
 
     def action_export_view(self) -> None:
         pane = self.focused_pane()
