@@ -449,6 +449,21 @@ async def test_the_palette_names_the_cli_command_that_does_the_same_headless():
     assert set(named.values()) <= cli_commands
 
 
+async def test_dialogs_answer_to_the_keyboard_alone_tab_moves_between_answers():
+    app = tiny_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer.step == 1)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await wait_until(pilot, lambda: app.focused and app.focused.id == "answer-save", what="the first answer")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused.id == "answer-quit", what="tab to the next answer")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.is_running, what="quit without saving")
+
+
 async def test_quitting_a_saved_model_asks_nothing():
     app = tiny_app()
     async with app.run_test(size=(120, 40)) as pilot:

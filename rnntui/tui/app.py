@@ -120,6 +120,7 @@ class PlaygroundApp(App):
         Binding("f2", "lessons", "Learn", show=False),  # the palette and help show it; l/L are the Gates pane's
         Binding("escape", "leave_input", "Keys"),
     ]
+    OWN_ACTIONS = frozenset(binding.action.split("(")[0] for binding in BINDINGS)
 
     state: reactive[str] = reactive("paused", init=False)
     temperature: reactive[float] = reactive(0.8, init=False)
@@ -453,6 +454,8 @@ class PlaygroundApp(App):
         # shows it greyed out (while a new model is being built, while typing, under a dialog).
         # Either way the key goes on to the focused widget: the footer's keys are priority
         # bindings, so they reach the app first from any pane.
+        if action not in self.OWN_ACTIONS:
+            return True  # Textual's own (tab's focus_next in a dialog, the palette): not ours to grey out
         focused = self.screen_stack[0].focused
         typing = isinstance(focused, Input) or any(
             isinstance(node, Select) and node.expanded for node in (focused.ancestors_with_self if focused else ())
