@@ -721,6 +721,8 @@ async def test_m_opens_the_memory_lab_and_pauses_the_playground():
         await tap(pilot, "r")  # the playground's reset key does nothing under the lab
         await pilot.pause(0.1)
         assert isinstance(app.screen, LabScreen)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Quit" in titles and "Start training" not in titles, "nor do its palette commands"
         await tap(pilot, "escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, LabScreen), what="the playground again")
         await wait_until(pilot, lambda: "Loss" in screen_text(app), what="the playground drawn again")

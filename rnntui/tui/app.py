@@ -639,6 +639,9 @@ class PlaygroundApp(App):
     # ----- the command palette ------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if screen is not self.screen_stack[0]:  # the lab, a lesson, the help: the playground's commands wait
+            yield from super().get_system_commands(screen)
+            return
         yield SystemCommand("Start training", "Train continuously (space)", self.action_start)
         yield SystemCommand("Pause training", "Pause after the current step (space)", self.action_pause)
         yield SystemCommand("Single step", "Train one step, then pause (s)", self.action_step)
