@@ -14,6 +14,7 @@ from rnntui.train.checkpoint import load_checkpoint, save_checkpoint
 from rnntui.train.config import TrainConfig
 from rnntui.train.parallel import ShardPool, default_workers
 from rnntui.train.trainer import Trainer
+from rnntui.train.validation import stretches
 
 SMALL = TrainConfig(corpus="fables", cell="lstm", hidden=12, embed=6, layers=2, batch=7, seq_len=10, steps=8,
                     eval_every=4, sample_every=10**6, dtype="float64")
@@ -84,6 +85,22 @@ def test_two_workers_train_like_one_process_to_float_rounding():
             a, b = one.train_step(), two.train_step()
             assert b.loss == pytest.approx(a.loss, rel=1e-10)
         np.testing.assert_allclose(two.model.flat, one.model.flat, rtol=1e-9, atol=1e-12)
+    finally:
+        two.close()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_workers_read_the_validation_split_to_the_same_number_as_one_process(dtype):
+    config = SMALL.with_changes(dtype=dtype, val_frac=0.3, eval_chars=1500, batch=2)  # two groups of stretches
+    one = Trainer.from_config(config)
+    two = Trainer.from_config(config, workers=2)
+    try:
+        two.model.flat[...] = one.model.flat  # the same weights (they are the same already; said here)
+        for full in (False, True):  # the subset, and the whole split the end of a run reads
+            assert two.validation_loss(full) == one.validation_loss(full)
+        assert len(stretches(one.val_ids)) > one.batch, "groups for both workers to read"
+        two.train_step()
+        assert two.validation_loss(True) != one.validation_loss(True), "the workers read the weights as they are now"
     finally:
         two.close()
 

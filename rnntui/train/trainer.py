@@ -270,7 +270,9 @@ class Trainer(Run):
         if len(self.val_ids) < 2:
             return None
         spans = None if full else self.val_subset
-        return split_loss(self.model, self.val_ids, batch=self.batch, seq_len=self.config.seq_len, spans=spans)[0]
+        # With workers, they read it side by side: the number is the same, sooner.
+        return split_loss(self.model, self.val_ids, batch=self.batch, seq_len=self.config.seq_len, spans=spans,
+                          terms=self.pool.terms if self.pool else None)[0]
 
     def sample(self, prompt: str = "", length: int | None = None, temperature: float | None = None) -> SampleReady:
         """A sample from the current model; its randomness depends only on the seed and the step."""
