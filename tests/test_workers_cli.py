@@ -99,7 +99,8 @@ def test_a_killed_worker_ends_the_run_in_one_line_and_the_checkpoint_is_whole(tm
     assert child.returncode == 1, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
-    assert f"worker 2 of 2 (pid {workers[1]}) was killed by SIGKILL during a step" in lines[0]
+    killed = f"worker 2 of 2 (pid {workers[1]}) was killed by SIGKILL during "
+    assert killed + "a step" in lines[0] or killed + "an evaluation" in lines[0], lines[0]  # the workers do both
     assert "the last good checkpoint is untouched" in lines[0]
     saved = load_checkpoint(path)  # loads whole: the kill never reaches a write in progress
     assert saved.train_state["step"] % 5 == 0 and saved.train_state["workers"] == 2
@@ -149,6 +150,17 @@ def test_a_resume_keeps_the_recorded_count_and_says_when_told_another(tmp_path):
     assert changed.stderr.strip() == (f"note: resuming with 1 worker(s) where {path} was trained with 2: "
                                       "the same run to float rounding, not to the last bit")
     assert load_checkpoint(path).train_state["workers"] == 1
+
+
+def test_eval_reads_the_split_with_the_runs_workers_and_reports_its_final_number(tmp_path):
+    path, log = tmp_path / "m.safetensors", tmp_path / "log.jsonl"
+    trained = run(*ARGS, "--val-frac", "0.4", "--steps", "6", "--out", path, "--log", log)
+    assert trained.exit_code == 0, trained.stderr
+    final = [json.loads(line) for line in log.read_text().splitlines() if '"eval"' in line][-1]
+    assert final["full"] and load_checkpoint(path).train_state["workers"] == 2
+    report = run("eval", "--checkpoint", path, "--json")
+    assert report.exit_code == 0, report.stderr
+    assert json.loads(report.stdout)["loss_nats"] == final["val_loss"]
 
 
 def test_workers_is_in_the_help_and_a_bad_count_is_one_line(tmp_path):

@@ -71,7 +71,8 @@ def _validation_split(checkpoint: Path):
     saved = (ckpt.train_state or {}).get("corpus_sha256")
     if saved is not None and saved != text_digest(text):
         raise RnntuiError(f"corpus {config.corpus!r} has changed since {checkpoint} was saved; its validation split is gone")
-    loss, predictions = validation_loss(model, vocab, text, config)
+    workers = (ckpt.train_state or {}).get("workers") or 1
+    loss, predictions = validation_loss(model, vocab, text, config, workers)
     if predictions == 0:
         raise RnntuiError(f"{checkpoint} was trained with --val-frac {config.val_frac}: it kept no validation text")
     return loss, predictions, model

@@ -15,6 +15,7 @@ from rnntui.data.vocab import Vocabulary
 from rnntui.engine.model import CharRNN
 from rnntui.engine.walk import full_gradient, mean_loss
 from rnntui.train.config import TrainConfig
+from rnntui.train.parallel import ShardPool
 from rnntui.train.validation import split_loss
 
 CHUNK = 1024
@@ -31,9 +32,17 @@ def text_gradient(model: CharRNN, ids: np.ndarray, chunk: int = CHUNK) -> dict[s
     return {name: g.copy() for name, g in model.grads.items()}
 
 
-def validation_loss(model: CharRNN, vocab: Vocabulary, text: str, config: TrainConfig) -> tuple[float, int]:
+def validation_loss(model: CharRNN, vocab: Vocabulary, text: str, config: TrainConfig,
+                    workers: int = 1) -> tuple[float, int]:
     """(mean loss, predictions) over the whole validation split of `text` as the run `config` cut it,
-    read as its trainer read it at the run's end, so the two agree to the last digit."""
+    read as its trainer read it at the run's end, so the two agree to the last digit: by as many
+    worker processes as the run had (a worker's one BLAS thread rounds as the run's workers did)."""
     train_ids, val_ids = split(vocab.encode(text), config.val_frac)
     batch = fit_batch(len(train_ids), config.batch, config.seq_len)
-    return split_loss(model, val_ids, batch=batch, seq_len=config.seq_len)
+    if workers < 2 or workers > batch:
+        return split_loss(model, val_ids, batch=batch, seq_len=config.seq_len)
+    pool = ShardPool(model.shape, model.dtype, batch, config.seq_len or 1, workers)
+    try:
+        return split_loss(pool.adopt(model), val_ids, batch=batch, seq_len=config.seq_len, terms=pool.terms)
+    finally:
+        pool.close()

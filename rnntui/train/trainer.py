@@ -306,28 +306,35 @@ class Trainer(Run):
             reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
             if reason:
                 break
-            try:
+            try:  # a step, or an evaluation the workers share, can fail (a worker lost, weights not finite)
                 self.emit(self.train_step())
+                # The last step's evaluation is the whole split's, below.
+                evaluating = self.step % cfg.eval_every == 0 and self.step != cfg.steps
+                if evaluating:
+                    self.evaluate_now()
             except TrainingError as error:
-                self.emit(Failed(self.step, str(error)))
-                return Finished(self.step, "failed")
-            # The last step's evaluation is the whole split's, below.
-            if self.step % cfg.eval_every == 0 and self.step != cfg.steps:
-                self.evaluate_now()
-                if self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
-                    self._checkpoint()
+                return self._failed(error)
+            if evaluating and self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
+                self._checkpoint()
             if cfg.sample_every and self.step % cfg.sample_every == 0:
                 self.emit(self.sample())
             if one_step:
                 self.paused = True
         if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
-            self.evaluate_now(full=True)
+            try:
+                self.evaluate_now(full=True)
+            except TrainingError as error:
+                return self._failed(error)
         # A run that trained nothing writes nothing: the file it would write holds no new step.
         if self.checkpoint_path is not None and self.step > first and self._saved_step != self.step:
             self._checkpoint()
         finished = Finished(self.step, reason)
         self.emit(finished)
         return finished
+
+    def _failed(self, error: TrainingError) -> Finished:
+        self.emit(Failed(self.step, str(error)))
+        return Finished(self.step, "failed")
 
     def resume_options(self) -> str:
         """The budget that goes on from here: the same step target, the minutes this run had left."""
