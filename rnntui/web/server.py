@@ -40,6 +40,15 @@ class Seat:
         self.app: AppService | None = None
         self.size = (width, height)
 
+    async def sit(self, app: AppService) -> None:
+        """Start `app` at the terminal's size, then let messages reach it. Until its process runs it
+        has no input to write to, so a resize that comes meanwhile only updates the size, sent after."""
+        size = self.size
+        await app.start(*size)
+        self.app = app
+        if self.size != size:
+            await app.set_terminal_size(*self.size)
+
     async def send_bytes(self, data: bytes) -> None:
         if self.app is not None:
             await self.app.send_bytes(data)
@@ -94,8 +103,7 @@ class ClassroomServer(Server):
         seated = False
         try:
             if self.places.locked():
-                seat.app = self._app(self.waiting_command, websocket, closes_page=False)
-                await seat.app.start(*seat.size)
+                await seat.sit(self._app(self.waiting_command, websocket, closes_page=False))
                 place = asyncio.create_task(self.places.acquire())
                 await asyncio.wait({place, messages}, return_when=asyncio.FIRST_COMPLETED)
                 if not place.done():  # the visitor left while waiting
@@ -107,8 +115,7 @@ class ClassroomServer(Server):
             else:
                 await self.places.acquire()
                 seated = True
-            seat.app = self._app(self.command, websocket)
-            await seat.app.start(*seat.size)
+            await seat.sit(self._app(self.command, websocket))
             await messages
         except asyncio.CancelledError:
             await websocket.close()
