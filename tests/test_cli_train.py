@@ -221,7 +221,11 @@ def test_version_and_shell_completion_of_choices():
     assert done.stdout.split() == ["rnn", "lstm", "gru"]
 
 
-def test_install_completion_writes_the_bash_script_into_home(tmp_path):
+@pytest.mark.parametrize("shell, script, rc, line", [
+    ("bash", ".bash_completions/rnntui.sh", ".bashrc", ".bash_completions/rnntui.sh"),
+    ("zsh", ".zfunc/_rnntui", ".zshrc", "fpath+=~/.zfunc"),
+])
+def test_install_completion_writes_the_script_into_home(tmp_path, shell, script, rc, line):
     import os
     import subprocess
     import sys
@@ -229,11 +233,11 @@ def test_install_completion_writes_the_bash_script_into_home(tmp_path):
     # Typer finds the shell among the parent processes, which a test run may not have (a detached
     # runner); its test switch makes the option take the shell's name instead, as a user may give it.
     env = {**os.environ, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
-    done = subprocess.run([sys.executable, "-m", "rnntui", "--install-completion", "bash"],
+    done = subprocess.run([sys.executable, "-m", "rnntui", "--install-completion", shell],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "_RNNTUI_COMPLETE" in (tmp_path / ".bash_completions" / "rnntui.sh").read_text()
-    assert ".bash_completions/rnntui.sh" in (tmp_path / ".bashrc").read_text()
+    assert "_RNNTUI_COMPLETE" in (tmp_path / script).read_text()
+    assert line in (tmp_path / rc).read_text()
 
 
 def test_minutes_is_the_budget_of_the_whole_run(tmp_path):
