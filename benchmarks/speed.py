@@ -380,8 +380,11 @@ def workers_table(args, base: dict) -> None:
     rounds = args.rounds or 3
     ratios: dict[tuple, list] = {}
     print(f"\n## `rnntui train --workers {args.workers}` against PyTorch ({args.threads} threads), float32\n")
+    configs = [config for config in args.configs if CONFIGS[config]["batch"] >= args.workers]
+    for config in sorted(set(args.configs) - set(configs)):
+        print(f"({config}) skipped: its batch of {CONFIGS[config]['batch']} cannot be split over {args.workers} workers")
     for r in range(rounds):
-        for config in args.configs:
+        for config in configs:
             c = CONFIGS[config]
             steps = 30 if args.quick else min(400, max(20, int(3 * 60_000 / (c["batch"] * c["seq"]))))
             for cell in args.cells:
