@@ -147,3 +147,18 @@ def test_the_memory_span_chart_reads_half_the_saliency_and_draws_a_falling_curve
     flat = MemorySpan(distances, np.ones(40), windows=8)
     assert "half within 20 chars back" in memory_span_chart(flat, 60, 10)[-1].plain
     assert "no span yet" in "".join(line.plain for line in memory_span_chart(None, 60, 10))
+
+
+def test_loss_chart_ticks_sit_evenly_on_whole_rows_at_every_height():
+    rng = np.random.default_rng(0)
+    for height in [h for h in range(10, 31) for _ in range(4)]:  # four curves a height
+        start, end = rng.uniform(2.0, 6.0), rng.uniform(0.05, 1.9)
+        train = [(s, end + (start - end) * math.exp(-s / rng.uniform(20, 200))) for s in range(1, 400)]
+        lines = [line.plain for line in loss_chart([loss_line("train", train, "blue")], 70, height)]
+        tick_rows = [y for y, line in enumerate(lines) if "┤" in line]
+        gaps = {b - a for a, b in zip(tick_rows, tick_rows[1:])}
+        assert len(tick_rows) >= 2 and len(gaps) == 1 and min(gaps) >= 2, (height, tick_rows)
+        values = [float(lines[y].split("┤")[0]) for y in tick_rows]
+        steps = {round(a - b, 9) for a, b in zip(values, values[1:])}
+        assert len(steps) == 1, (height, values)  # equal values between equal gaps: a true scale
+        assert values[-1] >= 0.0

@@ -29,6 +29,7 @@ MARK_COLOUR = "grey42"
 # Dot (row, column) inside a character -> its bit in the braille code point U+2800 + bits.
 BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
 DASH = 3  # dot columns on, then off, along a dashed line
+MAX_GROWTH = 1.5  # even_ticks may grow a y range to at most this many times its span
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,28 @@ def legend(items: Sequence[Line | Points], width: int) -> Text:
     return text
 
 
+def _on_rows(low: float, high: float, step: float, rows: int) -> tuple[float, float, list[float]]:
+    """A y range of `rows` rows holding low..high in which every multiple of a tick step falls on a
+    row, the ticks the same number of rows apart (two at least); and those multiples.
+
+    A row is worth `step / per_step`; the bottom is the multiple of that at or below `low`, so a
+    range that starts at 0 or above stays there. The given step is tried first, then 2, 2.5, 5 and
+    10 times it; for each, the most rows per step that still reach `high`, so the range grows as
+    little as it can. Where none fits without growing the range past MAX_GROWTH times (a plot of a
+    few rows), the range and ticks stay as they were.
+    """
+    for tick_step in (step, 2 * step, 2.5 * step, 5 * step, 10 * step):
+        for per_step in range(min(rows - 1, int((rows - 1) * tick_step / (high - low))), 1, -1):
+            unit = tick_step / per_step
+            bottom = math.floor(low / unit + 1e-9) * unit
+            top = bottom + (rows - 1) * unit
+            first, last = math.ceil(bottom / tick_step - 1e-9), math.floor(top / tick_step + 1e-9)
+            # It holds the data, two ticks at least, and the data keeps most of the height.
+            if top >= high - 1e-12 and last > first and top - bottom <= MAX_GROWTH * (high - low):
+                return bottom, top, [k * tick_step for k in range(first, last + 1)]
+    return low, high, nice_ticks(low, high, max(2, rows // 2 + 1))
+
+
 def _x_axis(gutter: int, cols: int, area: int, x0: float, x1: float, title: str, ticks=None) -> list[Text]:
     """The axis line with a mark under every tick, and the tick labels with the title ending under the plot's right edge.
 
@@ -196,7 +219,7 @@ def line_chart(
     x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None, log_y: bool = False,
     y_format: Callable[[float], str] = compact, right_format: Callable[[float], str] | None = None,
     units: tuple[str, str] = ("", ""), x_title: str = "", marks: Sequence[tuple[float, str]] = (),
-    empty_message: str = "",
+    empty_message: str = "", even_ticks: bool = False,
 ) -> list[Text]:
     """Exactly `height` lines of `width` cells.
 
@@ -206,6 +229,8 @@ def line_chart(
     right), and `units` names both units on a row above the plot when the
     chart is tall. `marks` are vertical dashed lines at given x, labelled on
     top; `empty_message` is written across a chart with no data.
+    `even_ticks` lets a linear y range grow by less than a row at each end,
+    so that every tick sits on a character row, the ticks evenly spaced.
     """
     width, height = max(width, 0), max(height, 0)
     if height < 5 or width < 16:
@@ -237,6 +262,8 @@ def line_chart(
         left_text = {v: f"1e{int(v)}" if v else "1" for v in ticks}
     else:
         ticks = nice_ticks(y0, y1, max(2, rows // 2 + 1))
+        if even_ticks and len(ticks) >= 2:
+            y0, y1, ticks = _on_rows(y0, y1, ticks[1] - ticks[0], rows)
         left_text = {v: y_format(v) for v in ticks}
     right_text = {v: right_format(10 ** v if log_y else v) for v in ticks} if right_format else {}
     tick_row = {int(round((y1 - v) / (y1 - y0) * (rows - 1))): v for v in ticks}

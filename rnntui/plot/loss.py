@@ -42,5 +42,5 @@ def loss_chart(lines: Sequence[Line], width: int, height: int, empty_message: st
     return line_chart(
         lines, width, height, y_range=(max(0.0, low - pad), high + pad), x_range=None if ys else (0, 100),
         y_format=lambda v: f"{v:.2f}", right_format=lambda v: f"{v * BITS_PER_NAT:.2f}",
-        units=("nats", "bits/char"), x_title="step", empty_message=empty_message,
+        units=("nats", "bits/char"), x_title="step", empty_message=empty_message, even_ticks=True,
     )
