@@ -371,6 +371,8 @@ class PlaygroundApp(App):
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         widget = event.widget
+        if not widget.is_attached:  # the app is closing: the focus event outlived the widget
+            return
         if widget.screen is self.screen_stack[0] and self.controls not in widget.ancestors_with_self:
             self._learner_focus = widget
 
