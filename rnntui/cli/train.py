@@ -11,8 +11,9 @@ import typer
 from rnntui.cli.common import (
     TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
 )
-from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Dtype, Optimizer
+from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Device, Dtype, Engine, Optimizer
 from rnntui.cli.progress import JsonLog, ProgressView
+from rnntui.errors import TorchMissing
 from rnntui.files import output_target, resolved
 from rnntui.train.config import DEFAULT_STEPS, MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
 from rnntui.train.events import CheckpointSaved, Failed
@@ -62,6 +63,13 @@ def train(
         "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count.",
         rich_help_panel=TRAINING,
     ),
+    engine: Engine = typer.Option(
+        "numpy", help="Who takes the steps: rnntui's NumPy engine, or PyTorch (pip install 'rnntui[torch]'); "
+        "the checkpoint is the same and resumes in either.",
+        rich_help_panel=TRAINING,
+    ),
+    device: Device = typer.Option("auto", help="With --engine torch: where it computes (auto: a GPU if PyTorch sees one).",
+                                  rich_help_panel=TRAINING),
     skip_nonfinite: bool = typer.Option(False, "--skip-nonfinite", help="Skip a step whose loss or gradient is not finite, instead of stopping.", rich_help_panel=TRAINING),
     eval_every: int = typer.Option(
         DEFAULT.eval_every, min=1,
@@ -86,6 +94,15 @@ def train(
         temperature=temperature, skip_nonfinite=skip_nonfinite,
     )
     options["steps"], options["minutes"] = budget(steps, minutes, DEFAULT_STEPS)
+    on = dict(engine=engine.value, device=device.value)
+    if engine.value == "torch":
+        from rnntui.train.trainer import load_torch_engine
+
+        try:
+            load_torch_engine()
+        except TorchMissing as missing:  # an option this install cannot honour: a usage error
+            error_line(str(missing))
+            raise typer.Exit(2) from None
     if resume is not None:
         # Only what was said on the command line changes a resumed run.
         said = {k: v for k, v in options.items() if _given(ctx, k)}
@@ -93,12 +110,12 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-        trainer = Trainer.resume(resume, workers=workers, **said)
+        trainer = Trainer.resume(resume, workers=workers, **on, **said)
         if trainer.workers != trainer.resumed_from_workers:
             typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
                        f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
     else:
-        trainer = Trainer.from_config(TrainConfig(**options), workers=workers)
+        trainer = Trainer.from_config(TrainConfig(**options), workers=workers, **on)
     try:
         _train(trainer, out, resume, log, quiet)
     finally:
