@@ -7,7 +7,10 @@ runs between its evaluations) on the configs of speed.py, float32, one process
 each with the same number of threads (OpenBLAS's for NumPy, PyTorch's intra-op
 pool for torch). Each measurement runs in its own child process, and the two
 children of one round run back to back, so a ratio compares two numbers taken
-under the same load; the table shows the median over the rounds.
+under the same load; the table shows the median over the rounds. On a machine
+shared with other work the wall-clock rates swing with the load; the rates per
+CPU-second of the process (all its threads) swing far less, and with one thread
+a side they are the fairer comparison.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from speed import CELLS, CONFIGS, CORPUS, EMBED
 ENGINES = ("numpy", "torch")
 
 
-def measure(job: dict) -> float:
-    """Characters per second of one engine's training steps, after a few to warm up."""
+def measure(job: dict) -> dict:
+    """Characters per wall-clock second and per CPU-second of one engine's training steps, after a few to warm up."""
     from rnntui.train.config import TrainConfig
     from rnntui.train.trainer import Trainer
 
@@ -40,21 +43,22 @@ def measure(job: dict) -> float:
     trainer = Trainer.from_config(config, workers=1, engine=job["engine"], device="cpu")
     for _ in range(3):
         trainer.train_step()
-    steps, start = 0, time.perf_counter()
+    steps, start, cpu = 0, time.perf_counter(), time.process_time()
     while (elapsed := time.perf_counter() - start) < job["seconds"] or steps < 3:
         trainer.train_step()
         steps += 1
-    return steps * trainer.batch * cfg["seq"] / elapsed
+    chars = steps * trainer.batch * cfg["seq"]
+    return dict(wall=chars / elapsed, cpu=chars / (time.process_time() - cpu))
 
 
-def run_child(job: dict) -> float:
+def run_child(job: dict) -> dict:
     threads = str(job["threads"])
     env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"the {job['engine']} child failed:\n{proc.stderr[-2000:]}")
-    return float(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -67,26 +71,27 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(measure(json.loads(args.child)))
+        print(json.dumps(measure(json.loads(args.child))))
         return
 
     print(f"## rnntui train: NumPy engine against --engine torch, float32, {args.threads} threads a side, "
           f"median of {args.rounds} rounds\n")
-    print("| cell | config | NumPy chars/s | torch chars/s | torch / NumPy |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| cell | config | NumPy chars/s | torch chars/s | torch / NumPy | the same per CPU-second |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for config in args.configs:
         for cell in args.cells:
             rates = {engine: [] for engine in ENGINES}
-            ratios = []
             for _ in range(args.rounds):
                 for engine in ENGINES:
                     job = dict(engine=engine, cell=cell, config=config, threads=args.threads, seconds=args.seconds)
                     rates[engine].append(run_child(job))
-                ratios.append(rates["torch"][-1] / rates["numpy"][-1])
+            ratio = {kind: statistics.median(t[kind] / n[kind] for n, t in zip(rates["numpy"], rates["torch"]))
+                     for kind in ("wall", "cpu")}
             cfg = CONFIGS[config]
             label = f"({config}) H={cfg['hidden']} L={cfg['layers']} B={cfg['batch']} T={cfg['seq']}"
-            print(f"| {cell} | {label} | {statistics.median(rates['numpy']):,.0f} | "
-                  f"{statistics.median(rates['torch']):,.0f} | {statistics.median(ratios):.2f}x |", flush=True)
+            wall = {engine: statistics.median(r["wall"] for r in rates[engine]) for engine in ENGINES}
+            print(f"| {cell} | {label} | {wall['numpy']:,.0f} | {wall['torch']:,.0f} | {ratio['wall']:.2f}x | "
+                  f"{ratio['cpu']:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,18 @@ install it, run everywhere.
 """
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import load_file
 
-from cli_helpers import TINY, run
+from cli_helpers import TINY, run, spawn
 from rnntui.train.checkpoint import load_checkpoint
 from rnntui.train.config import TrainConfig
 from rnntui.train.trainer import Trainer
@@ -103,12 +107,6 @@ def test_rnntui_train_on_torch_writes_a_checkpoint_that_sample_and_eval_read(tmp
     assert json.loads(evaluated.stdout)["loss_nats"] == pytest.approx(reported, rel=1e-5)
 
 
-@needs_torch
-def test_torch_trains_in_one_process():
-    with pytest.raises(Exception, match="--engine torch trains in one process"):
-        Trainer.from_config(F64, workers=2, engine="torch")
-
-
 def child(code: str, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=120)
 
@@ -140,3 +138,72 @@ def test_the_default_paths_never_import_torch(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "m.safetensors").exists()  # it did train and save
     assert result.stdout.strip().splitlines()[-1] == "CLEAN", result.stdout[-500:]
+
+
+# ----- --workers N on torch: ranks over torch.distributed (gloo on 127.0.0.1) ---------------------------
+
+RANKED = ["--corpus", "fables", "--hidden", "12", "--embed", "6", "--layers", "2", "--batch", "5", "--seq-len", "10",
+          "--dropout", "0.2", "--dtype", "float64", "--seed", "7919", "--eval-every", "4", "-q", "--engine", "torch",
+          "--device", "cpu"]
+
+
+def followers_alive() -> list[str]:
+    """Rank processes of this test's runs (seed 7919 is in their command line) that are still running."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if "rnntui.train.ranks" in cmdline and "7919" in cmdline:
+            alive.append(cmdline)
+    return alive
+
+
+def wait_for(condition, what: str, seconds: float = 120.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        time.sleep(0.1)
+
+
+@needs_torch
+def test_two_gloo_ranks_take_the_one_process_steps(tmp_path):
+    """Batch 5 splits 2 + 3: each rank's loss is scaled to its share, so the sum is the batch mean."""
+    one, two, log = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "two.jsonl"
+    for path, extra in ((one, []), (two, ["--workers", "2", "--log", log])):
+        proc = spawn("train", *RANKED, "--steps", "9", "--out", path, *extra, cwd=tmp_path)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    alone, shared = load_file(one), load_file(two)
+    assert alone.keys() == shared.keys() and "train.optim.exp_avg" in shared and "train.state.l1.h" in shared
+    for name in alone:
+        assert gap(alone[name], shared[name]) < 1e-10, name
+    assert load_checkpoint(two).train_state["workers"] == 2
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["step"] for e in events if e["event"] == "step"] == list(range(1, 10))  # rank 0 alone logs
+    assert [e["event"] for e in events].count("finished") == 1
+    assert followers_alive() == []
+
+
+@needs_torch
+def test_ctrl_c_stops_every_rank_and_keeps_the_checkpoint(tmp_path):
+    path, log = tmp_path / "m.safetensors", tmp_path / "log.jsonl"
+    proc = spawn("train", *RANKED, "--minutes", "10", "--workers", "2", "--out", path, "--log", log, cwd=tmp_path)
+    try:
+        wait_for(lambda: log.exists() and '"event": "step"' in log.read_text(), "the first step")
+        wait_for(lambda: len(followers_alive()) == 1, "the follower rank")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "resume with: rnntui train --resume" in err
+    step = load_checkpoint(path).train_state["step"]
+    assert step >= 1
+    wait_for(lambda: followers_alive() == [], "the follower to end", seconds=60)
+    resumed = spawn("train", "--resume", path, "--engine", "torch", "--workers", "2", "--steps", str(step + 2), "-q",
+                    cwd=tmp_path)
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert load_checkpoint(path).train_state["step"] == step + 2

@@ -60,7 +60,8 @@ def train(
     workers: Optional[int] = typer.Option(
         None, min=1, show_default=False,
         help="Processes sharing each step, each a shard of the streams. Default: one per core, "
-        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count.",
+        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count. "
+        "With --engine torch: ranks of torch.distributed, rank 0 this process; default 1.",
         rich_help_panel=TRAINING,
     ),
     engine: Engine = typer.Option(
@@ -110,16 +111,36 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-        trainer = Trainer.resume(resume, workers=workers, **on, **said)
-        if trainer.workers != trainer.resumed_from_workers:
-            typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
-                       f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
+    if engine.value == "torch" and (workers or 1) > 1:
+        trainer, followers = _ranks(workers, device.value, resume, said if resume is not None else options)
+    elif resume is not None:
+        trainer, followers = Trainer.resume(resume, workers=workers, **on, **said), None
     else:
-        trainer = Trainer.from_config(TrainConfig(**options), workers=workers, **on)
+        trainer, followers = Trainer.from_config(TrainConfig(**options), workers=workers, **on), None
+    if resume is not None and trainer.workers != trainer.resumed_from_workers:
+        typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
+                   f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
     try:
         _train(trainer, out, resume, log, quiet)
     finally:
         trainer.close()  # no worker process outlives the command, however it ends
+        if followers:
+            followers.close()
+
+
+def _ranks(workers: int, device: str, resume: Optional[Path], options: dict):
+    """Rank 0's trainer, and ranks 1..workers-1 started as followers that build the same one (ranks.py)."""
+    from rnntui.train.ranks import Followers, build, free_address
+
+    job = {"device": device, **({"resume": str(resume), "changes": options} if resume is not None
+                                 else {"config": TrainConfig(**options).validated().to_json()})}
+    address = free_address()
+    followers = Followers(job, workers, address)
+    try:
+        return build(job, (0, workers, address)), followers
+    except BaseException:
+        followers.close()
+        raise
 
 
 def _train(trainer, out: Optional[Path], resume: Optional[Path], log: Optional[Path], quiet: bool) -> None:

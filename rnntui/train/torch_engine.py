@@ -21,11 +21,22 @@ NumPy optimizer's slot of the same name, element for element.
 Each layer is its own one-layer module, so that dropout between layers can take
 its masks from the run's NumPy RNG with the very draws the NumPy engine makes:
 a seed fixes a run whichever engine takes its steps.
+
+Across processes (`Ranks`, torch.distributed: gloo on CPU, NCCL on GPUs) every
+rank runs the same trainer on the same data walk and draws the same dropout
+masks, but reads only its share of the batch's streams (rows lo:hi, shards
+differing by one at most). Its loss is scaled to its share of the batch mean, so
+the sum over ranks is the one-process gradient; one all-reduce adds the
+gradients, the scaled losses and the final states (each rank's rows, zeros
+elsewhere), and every rank then clips and updates alike. Rank 0 decides when
+the run ends (`agree`), so that no rank waits for a step the others never take.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -68,12 +79,46 @@ def torch_optimizer(numpy_optimizer: Optimizer, flat: torch.Tensor) -> torch.opt
     raise ValueError(f"no PyTorch optimizer for {kind}")
 
 
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place among the processes that share each step."""
+
+    rank: int
+    world: int
+    address: str  # where rank 0 listens, e.g. tcp://127.0.0.1:29500
+
+    def rows(self, batch: int) -> tuple[int, int]:
+        return self.rank * batch // self.world, (self.rank + 1) * batch // self.world
+
+
+# How long a rank waits for the others to start, and for a step's all-reduce: a rank that died is noticed.
+JOIN_SECONDS = 120
+
+
+def join(ranks: Ranks, device: torch.device) -> None:
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo", init_method=ranks.address, rank=ranks.rank,
+            world_size=ranks.world, timeout=datetime.timedelta(seconds=JOIN_SECONDS),
+        )
+
+
+def leave() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
 class TorchSteps:
     """Takes a run's training steps on PyTorch, reading and writing the run's NumPy model and optimizer."""
 
-    def __init__(self, model: CharRNN, optimizer: Optimizer, device: str = "auto"):
+    def __init__(self, model: CharRNN, optimizer: Optimizer, device: str = "auto", ranks: Ranks | None = None):
         self.model, self.numpy_optimizer = model, optimizer
         self.device = torch_device(device)
+        self.ranks = ranks
+        if ranks is not None and ranks.world > 1:
+            if self.device.type == "cuda":
+                torch.cuda.set_device(ranks.rank % torch.cuda.device_count())
+            join(ranks, self.device)
         self.dtype = DTYPES[model.dtype]
         shape = model.shape
         self.flat = torch.tensor(model.flat, device=self.device, requires_grad=True)
@@ -105,33 +150,47 @@ class TorchSteps:
     def _to_device(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
 
-    def forward(self, inputs: np.ndarray, state: State, dropout: float, rng) -> tuple[torch.Tensor, State]:
-        """Logits [T*B, V], time-major as the NumPy model's rows are, and the final state (detached)."""
+    @property
+    def shared(self) -> bool:
+        return self.ranks is not None and self.ranks.world > 1
+
+    def forward(self, inputs: np.ndarray, state: State, dropout: float, rng,
+                rows: tuple[int, int]) -> tuple[torch.Tensor, list[tuple[torch.Tensor, ...]]]:
+        """Logits [T*b, V] of the streams `rows` (b of them), time-major as the NumPy model's rows
+        are, and their final state (detached). Dropout masks are drawn for the whole batch."""
         B, T = inputs.shape
-        H = self.model.shape.hidden_size
-        tokens = self._to_device(inputs.T.astype(np.int64))
+        lo, hi = rows
+        b, H = hi - lo, self.model.shape.hidden_size
+        tokens = self._to_device(inputs[lo:hi].T.astype(np.int64))
         x = F.embedding(tokens, self.params["embedding.weight"])
         final = []
         for k, layer in enumerate(self.layers):
-            start = tuple(self._to_device(part)[None] for part in state[k])  # [1, B, H]: one layer
+            start = tuple(self._to_device(part[lo:hi])[None] for part in state[k])  # [1, b, H]: one layer
             x, last = functional_call(layer, self._layer_params(k), (x, start if len(start) == 2 else start[0]))
-            final.append(tuple(part[0].detach().cpu().numpy() for part in (last if isinstance(last, tuple) else (last,))))
+            final.append(tuple(part[0].detach() for part in (last if isinstance(last, tuple) else (last,))))
             if dropout > 0.0 and k < len(self.layers) - 1:
                 # The NumPy model's draw, shape and order: rows time-major, one draw per layer.
                 keep = (rng.random((T * B, H)) >= dropout).astype(self.model.dtype) / (1.0 - dropout)
-                x = x * self._to_device(keep).view(T, B, H)
-        logits = F.linear(x.reshape(T * B, H), self.params["head.weight"], self.params["head.bias"])
+                x = x * self._to_device(keep.reshape(T, B, H)[:, lo:hi])
+        logits = F.linear(x.reshape(T * b, H), self.params["head.weight"], self.params["head.bias"])
         return logits, final
 
     def step(self, inputs, targets, state: State, *, clip: float = 0.0, clip_value: float = 0.0,
              dropout: float = 0.0, rng=None) -> Outcome:
         """One training step on the chunk `inputs` -> `targets` ([B, T]) from the carried `state`."""
         self.flat.grad = None
-        logits, final = self.forward(inputs, state, dropout, rng)
-        loss = F.cross_entropy(logits, self._to_device(targets.T.astype(np.int64)).reshape(-1))
+        batch = len(inputs)
+        rows = self.ranks.rows(batch) if self.shared else (0, batch)
+        logits, final = self.forward(inputs, state, dropout, rng, rows)
+        lo, hi = rows
+        loss = F.cross_entropy(logits, self._to_device(targets[lo:hi].T.astype(np.int64)).reshape(-1))
+        if self.shared:
+            loss = loss * ((hi - lo) / batch)  # this rank's share of the batch mean: the ranks' sum is the mean
         loss.backward()
         grad = self.flat.grad
         with torch.no_grad():
+            if self.shared:
+                loss, final = self._all_reduce(grad, loss, final, batch, rows)
             loss_value = loss.item()
             norm = torch.linalg.vector_norm(grad).item()
             if clip > 0 and norm > clip:
@@ -146,7 +205,43 @@ class TorchSteps:
                 self.steps += 1
                 self.stale = True
                 weights_finite = bool(torch.isfinite(self.flat).all())
+        final = [tuple(part.cpu().numpy() for part in layer) for layer in final]
         return Outcome(Pass(loss_value, int(np.size(targets)), final), norm, applied, weights_finite)
+
+    def _all_reduce(self, grad, loss, final, batch: int, rows: tuple[int, int]):
+        """Sum the ranks' gradients, scaled losses and final states (each its own rows) in one all-reduce."""
+        parts = [len(layer) for layer in final]
+        H, lo, hi = self.model.shape.hidden_size, *rows
+        states = torch.zeros(sum(parts), batch, H, dtype=self.dtype, device=self.device)
+        for i, part in enumerate(p for layer in final for p in layer):
+            states[i, lo:hi] = part
+        packed = torch.cat([grad, loss.detach().view(1), states.view(-1)])
+        try:
+            torch.distributed.all_reduce(packed)
+        except RuntimeError as error:  # a rank that died or stopped answering
+            raise TrainingError(f"a training process was lost during a step ({str(error).splitlines()[0]})") from None
+        grad.copy_(packed[:grad.numel()])
+        states = packed[grad.numel() + 1:].view(sum(parts), batch, H)
+        layers, i = [], 0
+        for n in parts:
+            layers.append(tuple(states[i + j] for j in range(n)))
+            i += n
+        return packed[grad.numel()], layers
+
+    def agree(self, reason: str | None) -> str | None:
+        """Rank 0's decision to stop or go on, for every rank: no rank waits for a step the others skip."""
+        if not self.shared:
+            return reason
+        decision = [reason]
+        try:
+            torch.distributed.broadcast_object_list(decision, src=0)
+        except RuntimeError as error:
+            raise TrainingError(f"a training process was lost between steps ({str(error).splitlines()[0]})") from None
+        return decision[0]
+
+    def close(self) -> None:
+        if self.shared:
+            leave()
 
     def sync(self) -> None:
         """Copy the weights, the optimizer's slots and its step count into the NumPy model and optimizer."""

@@ -83,17 +83,21 @@ class Trainer(Run):
     SAVE_SECONDS = 60.0  # after the first, at most one checkpoint a minute at evaluations; the end of a run always writes one
 
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None,
-                 workers: int | None = 1, engine: str = "numpy", device: str = "auto"):
+                 workers: int | None = 1, engine: str = "numpy", device: str = "auto",
+                 ranks: tuple[int, int, str] | None = None):
         """`workers`: processes that share each step (parallel.py); None derives it from the
         batch and the cores. The playground keeps the default, 1: one core stays with the screen.
-        `engine`: "numpy", or "torch" to take the steps on PyTorch on `device` (auto, cpu, cuda)."""
+        `engine`: "numpy", or "torch" to take the steps on PyTorch on `device` (auto, cpu, cuda);
+        `ranks` (this rank, how many, rank 0's address): one of the processes that share a torch
+        step (ranks.py). Only rank 0, the leader, evaluates, samples and saves."""
         super().__init__()
         if engine not in ENGINES:
             raise TrainingError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if engine == "torch":
-            if workers not in (None, 1):
-                raise TrainingError("--engine torch trains in one process: --workers is for the numpy engine")
-            workers = 1
+            world = ranks[1] if ranks else 1
+            if workers not in (None, world):
+                raise TrainingError(f"--engine torch with --workers {workers} needs that many ranks, not {world}")
+            workers = world
             torch_engine = load_torch_engine()  # before any work: a missing PyTorch is said at once
         self.config = config.validated()
         self.text = text
@@ -134,7 +138,11 @@ class Trainer(Run):
                 self.close()
                 raise
         # Steps on PyTorch, from the weights and slots above; None: the NumPy engine takes them.
-        self.torch_steps = torch_engine.TorchSteps(self.model, self.optimizer, device) if engine == "torch" else None
+        self.leader = ranks is None or ranks[0] == 0
+        self.torch_steps = None
+        if engine == "torch":
+            self.torch_steps = torch_engine.TorchSteps(
+                self.model, self.optimizer, device, torch_engine.Ranks(*ranks) if ranks else None)
 
     # ----- construction -----------------------------------------------------------------
 
@@ -146,7 +154,7 @@ class Trainer(Run):
 
     @classmethod
     def resume(cls, path: str | Path, workers: int | None = 1, engine: str = "numpy", device: str = "auto",
-               **changes) -> Trainer:
+               ranks: tuple[int, int, str] | None = None, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change.
 
         `workers` None: `rnntui train`'s default, the checkpoint's count, which resumes bit for
@@ -168,8 +176,8 @@ class Trainer(Run):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
         recorded = recorded_workers(ckpt.train_state)
         if workers is None:
-            workers = 1 if engine == "torch" else recorded
-        trainer = cls(config, text, ckpt, workers=workers, engine=engine, device=device)
+            workers = (ranks[1] if ranks else 1) if engine == "torch" else recorded
+        trainer = cls(config, text, ckpt, workers=workers, engine=engine, device=device, ranks=ranks)
         trainer.resumed_from_workers = recorded
         try:
             check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
@@ -239,9 +247,11 @@ class Trainer(Run):
         return copy
 
     def close(self) -> None:
-        """End the worker processes, if any; the model stays usable."""
+        """End the worker processes, if any, or leave the torch ranks' group; the model stays usable."""
         if self.pool:
             self.pool.close()
+        if self.torch_steps:
+            self.torch_steps.close()
 
     # ----- commands ---------------------------------------------------------------------
 
@@ -341,6 +351,12 @@ class Trainer(Run):
         while True:
             one_step = self.handle_commands()
             reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
+            if self.torch_steps:
+                try:
+                    reason = self.torch_steps.agree(reason)  # processes sharing the steps end together
+                except TrainingError as error:
+                    self.emit(Failed(self.step, str(error)))
+                    return Finished(self.step, "failed")
             if reason:
                 break
             try:
@@ -349,15 +365,15 @@ class Trainer(Run):
                 self.emit(Failed(self.step, str(error)))
                 return Finished(self.step, "failed")
             # The last step's evaluation is the whole split's, below.
-            if self.step % cfg.eval_every == 0 and self.step != cfg.steps:
+            if self.leader and self.step % cfg.eval_every == 0 and self.step != cfg.steps:
                 self.evaluate_now()
                 if self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
                     self._checkpoint()
-            if cfg.sample_every and self.step % cfg.sample_every == 0:
+            if self.leader and cfg.sample_every and self.step % cfg.sample_every == 0:
                 self.emit(self.sample())
             if one_step:
                 self.paused = True
-        if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
+        if self.leader and reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
             self.evaluate_now(full=True)
         # A run that trained nothing writes nothing: the file it would write holds no new step.
         if self.checkpoint_path is not None and self.step > first and self._saved_step != self.step:
