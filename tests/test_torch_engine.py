@@ -6,6 +6,7 @@ install it, run everywhere.
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -147,17 +148,17 @@ RANKED = ["--corpus", "fables", "--hidden", "12", "--embed", "6", "--layers", "2
           "--device", "cpu"]
 
 
-def followers_alive() -> list[str]:
-    """Rank processes of this test's runs (seed 7919 is in their command line) that are still running."""
-    alive = []
+def rank_processes() -> dict[int, str]:
+    """Follower ranks of this test's runs (seed 7919 is in their command line) still running: pid -> command line."""
+    found = {}
     for entry in Path("/proc").iterdir():
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError):
             continue
         if "rnntui.train.ranks" in cmdline and "7919" in cmdline:
-            alive.append(cmdline)
-    return alive
+            found[int(entry.name)] = cmdline
+    return found
 
 
 def wait_for(condition, what: str, seconds: float = 120.0):
@@ -168,11 +169,13 @@ def wait_for(condition, what: str, seconds: float = 120.0):
 
 
 @needs_torch
+@pytest.mark.slow  # three processes that each import torch
 def test_two_gloo_ranks_take_the_one_process_steps(tmp_path):
     """Batch 5 splits 2 + 3: each rank's loss is scaled to its share, so the sum is the batch mean."""
     one, two, log = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "two.jsonl"
-    for path, extra in ((one, []), (two, ["--workers", "2", "--log", log])):
-        proc = spawn("train", *RANKED, "--steps", "9", "--out", path, *extra, cwd=tmp_path)
+    procs = [spawn("train", *RANKED, "--steps", "9", "--out", path, *extra, cwd=tmp_path)
+             for path, extra in ((one, []), (two, ["--workers", "2", "--log", log]))]
+    for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
     alone, shared = load_file(one), load_file(two)
@@ -183,16 +186,17 @@ def test_two_gloo_ranks_take_the_one_process_steps(tmp_path):
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["step"] for e in events if e["event"] == "step"] == list(range(1, 10))  # rank 0 alone logs
     assert [e["event"] for e in events].count("finished") == 1
-    assert followers_alive() == []
+    assert rank_processes() == {}
 
 
 @needs_torch
+@pytest.mark.slow  # three processes that each import torch
 def test_ctrl_c_stops_every_rank_and_keeps_the_checkpoint(tmp_path):
     path, log = tmp_path / "m.safetensors", tmp_path / "log.jsonl"
     proc = spawn("train", *RANKED, "--minutes", "10", "--workers", "2", "--out", path, "--log", log, cwd=tmp_path)
     try:
         wait_for(lambda: log.exists() and '"event": "step"' in log.read_text(), "the first step")
-        wait_for(lambda: len(followers_alive()) == 1, "the follower rank")
+        wait_for(lambda: len(rank_processes()) == 1, "the follower rank")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -201,9 +205,30 @@ def test_ctrl_c_stops_every_rank_and_keeps_the_checkpoint(tmp_path):
     assert "resume with: rnntui train --resume" in err
     step = load_checkpoint(path).train_state["step"]
     assert step >= 1
-    wait_for(lambda: followers_alive() == [], "the follower to end", seconds=60)
+    wait_for(lambda: rank_processes() == {}, "the follower to end", seconds=60)
     resumed = spawn("train", "--resume", path, "--engine", "torch", "--workers", "2", "--steps", str(step + 2), "-q",
                     cwd=tmp_path)
     _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     assert load_checkpoint(path).train_state["step"] == step + 2
+
+
+@needs_torch
+@pytest.mark.slow  # three processes that each import torch
+def test_a_lost_rank_ends_the_run_in_one_line_and_keeps_the_last_checkpoint(tmp_path):
+    path, log = tmp_path / "m.safetensors", tmp_path / "log.jsonl"
+    proc = spawn("train", *RANKED, "--minutes", "10", "--workers", "2", "--out", path, "--log", log, cwd=tmp_path)
+    try:
+        wait_for(lambda: log.exists() and '"event": "checkpoint"' in log.read_text(), "the first checkpoint")
+        saved = path.read_bytes()
+        followers = list(rank_processes())
+        assert len(followers) == 1
+        os.kill(followers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1
+    assert err.strip().splitlines() == [
+        "rnntui: error: a training process (another rank) was lost; the last good checkpoint is untouched"
+    ]
+    assert load_checkpoint(path).train_state["step"] >= 4 and path.read_bytes() == saved

@@ -91,6 +91,7 @@ class Ranks:
         return self.rank * batch // self.world, (self.rank + 1) * batch // self.world
 
 
+LOST = "a training process (another rank) was lost"
 # How long a rank waits for the others to start, and for a step's all-reduce: a rank that died is noticed.
 JOIN_SECONDS = 120
 
@@ -218,8 +219,8 @@ class TorchSteps:
         packed = torch.cat([grad, loss.detach().view(1), states.view(-1)])
         try:
             torch.distributed.all_reduce(packed)
-        except RuntimeError as error:  # a rank that died or stopped answering
-            raise TrainingError(f"a training process was lost during a step ({str(error).splitlines()[0]})") from None
+        except RuntimeError:  # a rank that died or stopped answering; PyTorch's message is pages long
+            raise TrainingError(LOST) from None
         grad.copy_(packed[:grad.numel()])
         states = packed[grad.numel() + 1:].view(sum(parts), batch, H)
         layers, i = [], 0
@@ -235,8 +236,8 @@ class TorchSteps:
         decision = [reason]
         try:
             torch.distributed.broadcast_object_list(decision, src=0)
-        except RuntimeError as error:
-            raise TrainingError(f"a training process was lost between steps ({str(error).splitlines()[0]})") from None
+        except RuntimeError:
+            raise TrainingError(LOST) from None
         return decision[0]
 
     def close(self) -> None:
