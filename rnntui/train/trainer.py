@@ -351,15 +351,11 @@ class Trainer(Run):
         while True:
             one_step = self.handle_commands()
             reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
-            if self.torch_steps:
-                try:
-                    reason = self.torch_steps.agree(reason)  # processes sharing the steps end together
-                except TrainingError as error:
-                    self.emit(Failed(self.step, str(error)))
-                    return Finished(self.step, "failed")
-            if reason:
-                break
             try:
+                if self.torch_steps:
+                    reason = self.torch_steps.agree(reason)  # processes sharing the steps end together
+                if reason:
+                    break
                 self.emit(self.train_step())
             except TrainingError as error:
                 self.emit(Failed(self.step, str(error)))
