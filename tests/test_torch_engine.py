@@ -232,3 +232,14 @@ def test_a_lost_rank_ends_the_run_in_one_line_and_keeps_the_last_checkpoint(tmp_
         "rnntui: error: a training process (another rank) was lost; the last good checkpoint is untouched"
     ]
     assert load_checkpoint(path).train_state["step"] >= 4 and path.read_bytes() == saved
+
+
+@needs_torch
+def test_more_ranks_than_streams_is_refused_in_one_line_and_no_rank_is_left(tmp_path):
+    out = tmp_path / "m.safetensors"
+    refused = run("train", *RANKED, "--batch", "2", "--workers", "3", "--steps", "2", "--out", out)  # the last --batch counts
+    assert refused.exit_code == 1
+    assert refused.stderr.strip().splitlines() == [
+        "rnntui: error: --workers 3 cannot split a batch of 2 streams (each rank needs one stream at least)"
+    ]
+    assert not out.exists() and rank_processes() == {}

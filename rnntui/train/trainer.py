@@ -115,9 +115,12 @@ class Trainer(Run):
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
         self.workers = default_workers(self.batch) if workers is None else workers
         self.pool = None
-        if self.workers > 1:
+        if self.workers > 1 and engine == "numpy":
             self.pool = ShardPool(shape, config.dtype, self.batch, self.streams.seq_len, self.workers)
             self.model = self.pool.adopt(self.model)
+        elif self.workers > self.batch:  # torch ranks (torch_engine.py) split the streams as the pool would
+            raise TrainingError(f"--workers {self.workers} cannot split a batch of {self.batch} streams "
+                                f"(each rank needs one stream at least)")
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
         self.state = self.model.zero_state(self.batch)
