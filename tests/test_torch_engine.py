@@ -169,20 +169,28 @@ def wait_for(condition, what: str, seconds: float = 120.0):
 
 
 @needs_torch
-@pytest.mark.slow  # three processes that each import torch
+@pytest.mark.slow  # five processes that each import torch
 def test_two_gloo_ranks_take_the_one_process_steps(tmp_path):
-    """Batch 5 splits 2 + 3: each rank's loss is scaled to its share, so the sum is the batch mean."""
+    """Batch 5 splits 2 + 3: each rank's loss is scaled to its share, so the sum is the batch mean.
+    The ranks are started by `rnntui train --workers 2` itself, or by torchrun."""
     one, two, log = tmp_path / "one.safetensors", tmp_path / "two.safetensors", tmp_path / "two.jsonl"
+    launched = tmp_path / "torchrun.safetensors"
+    torchrun = Path(sys.executable).with_name("torchrun")
     procs = [spawn("train", *RANKED, "--steps", "9", "--out", path, *extra, cwd=tmp_path)
              for path, extra in ((one, []), (two, ["--workers", "2", "--log", log]))]
+    procs.append(subprocess.Popen(
+        [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "rnntui", "train", *RANKED, "--steps", "9",
+         "--out", launched], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
-    alone, shared = load_file(one), load_file(two)
-    assert alone.keys() == shared.keys() and "train.optim.exp_avg" in shared and "train.state.l1.h" in shared
-    for name in alone:
-        assert gap(alone[name], shared[name]) < 1e-10, name
-    assert load_checkpoint(two).train_state["workers"] == 2
+    alone = load_file(one)
+    for path in (two, launched):
+        shared = load_file(path)
+        assert alone.keys() == shared.keys() and "train.optim.exp_avg" in shared and "train.state.l1.h" in shared
+        for name in alone:
+            assert gap(alone[name], shared[name]) < 1e-10, (path.name, name)
+        assert load_checkpoint(path).train_state["workers"] == 2
     events = [json.loads(line) for line in log.read_text().splitlines()]
     assert [e["step"] for e in events if e["event"] == "step"] == list(range(1, 10))  # rank 0 alone logs
     assert [e["event"] for e in events].count("finished") == 1

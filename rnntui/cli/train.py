@@ -111,7 +111,14 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-    if engine.value == "torch" and (workers or 1) > 1:
+    launched = None
+    if engine.value == "torch":
+        from rnntui.train.ranks import launched_ranks
+
+        launched = launched_ranks()
+    if launched:
+        trainer, followers = _launched(launched, workers, _job(device.value, resume, said if resume else options)), None
+    elif engine.value == "torch" and (workers or 1) > 1:
         trainer, followers = _ranks(workers, device.value, resume, said if resume is not None else options)
     elif resume is not None:
         trainer, followers = Trainer.resume(resume, workers=workers, **on, **said), None
@@ -128,12 +135,29 @@ def train(
             followers.close()
 
 
+def _job(device: str, resume: Optional[Path], options: dict) -> dict:
+    """What every rank builds its trainer from (ranks.build)."""
+    return {"device": device, **({"resume": str(resume), "changes": options} if resume is not None
+                                  else {"config": TrainConfig(**options).validated().to_json()})}
+
+
+def _launched(ranks: tuple[int, int, str], workers: Optional[int], job: dict):
+    """Under torchrun: rank 0's trainer; any other rank follows it silently and ends the command."""
+    from rnntui.train.ranks import build, run_follower
+
+    if workers is not None and workers != ranks[1]:
+        error_line(f"--workers {workers} disagrees with torchrun's {ranks[1]} processes; leave it out")
+        raise typer.Exit(2)
+    if ranks[0] != 0:
+        raise typer.Exit(run_follower(job, ranks))
+    return build(job, ranks)
+
+
 def _ranks(workers: int, device: str, resume: Optional[Path], options: dict):
     """Rank 0's trainer, and ranks 1..workers-1 started as followers that build the same one (ranks.py)."""
     from rnntui.train.ranks import Followers, build, free_address
 
-    job = {"device": device, **({"resume": str(resume), "changes": options} if resume is not None
-                                 else {"config": TrainConfig(**options).validated().to_json()})}
+    job = _job(device, resume, options)
     address = free_address()
     followers = Followers(job, workers, address)
     try:

@@ -11,6 +11,10 @@ A follower ignores SIGINT and SIGTERM, which reach the whole process group:
 rank 0 turns them into a stop that every rank agrees on. It ends when the run
 does, when rank 0 is lost (its all-reduce fails), or when its standard input
 closes: rank 0 holds the other end, so no follower outlives it.
+
+Started by `torchrun` instead (which sets RANK, WORLD_SIZE and rank 0's address
+in the environment), every rank is `rnntui train` itself: rank 0 runs the
+command as ever, the others follow as above, minus the pipe (torchrun watches them).
 """
 
 from __future__ import annotations
@@ -74,18 +78,30 @@ def _end_with_parent() -> None:
     os._exit(1)
 
 
-def follow(job: str, rank: str, world: str, address: str) -> int:
+def launched_ranks() -> tuple[int, int, str] | None:
+    """(rank, world, "env://") in a process torchrun started for more than one rank; None otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return (int(os.environ["RANK"]), world, "env://") if world > 1 and "RANK" in os.environ else None
+
+
+def run_follower(job: dict, ranks: tuple[int, int, str]) -> int:
+    """A rank above 0: the same trainer as rank 0's, silent; its exit status."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    threading.Thread(target=_end_with_parent, daemon=True).start()
     try:
-        trainer = build(json.loads(job), (int(rank), int(world), address))
+        trainer = build(job, ranks)
     except RnntuiError:
         return 1  # rank 0 builds the same trainer and says why
     try:
         return 0 if trainer.run().reason != "failed" else 1
     finally:
         trainer.close()
+
+
+def follow(job: str, rank: str, world: str, address: str) -> int:
+    """A rank that rank 0 started (Followers)."""
+    threading.Thread(target=_end_with_parent, daemon=True).start()
+    return run_follower(json.loads(job), (int(rank), int(world), address))
 
 
 if __name__ == "__main__":
