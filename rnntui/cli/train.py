@@ -111,15 +111,12 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-    launched = None
-    if engine.value == "torch":
-        from rnntui.train.ranks import launched_ranks
-
-        launched = launched_ranks()
+    launched = _torchrun_ranks() if engine.value == "torch" else None
+    changes = said if resume is not None else options  # what every rank's job carries
     if launched:
-        trainer, followers = _launched(launched, workers, _job(device.value, resume, said if resume else options)), None
+        trainer, followers = _launched(launched, workers, _job(device.value, resume, changes)), None
     elif engine.value == "torch" and (workers or 1) > 1:
-        trainer, followers = _ranks(workers, device.value, resume, said if resume is not None else options)
+        trainer, followers = _ranks(workers, device.value, resume, changes)
     elif resume is not None:
         trainer, followers = Trainer.resume(resume, workers=workers, **on, **said), None
     else:
@@ -139,6 +136,12 @@ def _job(device: str, resume: Optional[Path], options: dict) -> dict:
     """What every rank builds its trainer from (ranks.build)."""
     return {"device": device, **({"resume": str(resume), "changes": options} if resume is not None
                                   else {"config": TrainConfig(**options).validated().to_json()})}
+
+
+def _torchrun_ranks():
+    from rnntui.train.ranks import launched_ranks
+
+    return launched_ranks()
 
 
 def _launched(ranks: tuple[int, int, str], workers: Optional[int], job: dict):
