@@ -29,5 +29,9 @@ class TrainingError(RnntuiError):
     """Training that cannot go on: a non-finite loss or gradient, a bad option."""
 
 
+class TorchMissing(TrainingError):
+    """A run asked to train on PyTorch where PyTorch is not installed."""
+
+
 class OutputError(RnntuiError):
     """An output that cannot or must not be written: a special file, an input, a missing folder, a full disk."""

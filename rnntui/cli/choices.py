@@ -11,6 +11,7 @@ from enum import Enum
 from rnntui.data.tasks import FILLERS, TASKS
 from rnntui.engine.optim import OPTIMIZERS
 from rnntui.engine.shape import CELLS
+from rnntui.train.config import DEVICES, ENGINES
 
 
 def choice(name: str, words: tuple[str, ...]) -> type[Enum]:
@@ -21,6 +22,8 @@ Cell = choice("Cell", CELLS)
 CellOrAll = choice("CellOrAll", (*CELLS, "all"))
 Optimizer = choice("Optimizer", OPTIMIZERS)
 Dtype = choice("Dtype", ("float32", "float64"))
+Engine = choice("Engine", ENGINES)
+Device = choice("Device", DEVICES)
 Bptt = choice("Bptt", ("truncated", "full"))
 Task = choice("Task", TASKS)
 Filler = choice("Filler", FILLERS)

@@ -11,8 +11,9 @@ import typer
 from rnntui.cli.common import (
     TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
 )
-from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Dtype, Optimizer
+from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Device, Dtype, Engine, Optimizer
 from rnntui.cli.progress import JsonLog, ProgressView
+from rnntui.errors import TorchMissing
 from rnntui.files import output_target, resolved
 from rnntui.train.config import DEFAULT_STEPS, MAX_BATCH, MAX_LAYERS, MAX_SPAN, MAX_UNITS, TrainConfig
 from rnntui.train.events import CheckpointSaved, Failed
@@ -59,9 +60,17 @@ def train(
     workers: Optional[int] = typer.Option(
         None, min=1, show_default=False,
         help="Processes sharing each step, each a shard of the streams. Default: one per core, "
-        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count.",
+        "each with 8 streams at least (1 below a batch of 16); with --resume, the checkpoint's count. "
+        "With --engine torch: ranks of torch.distributed, rank 0 this process; default 1.",
         rich_help_panel=TRAINING,
     ),
+    engine: Engine = typer.Option(
+        "numpy", help="Who takes the steps: rnntui's NumPy engine, or PyTorch (pip install 'rnntui[torch]'); "
+        "the checkpoint is the same and resumes in either.",
+        rich_help_panel=TRAINING,
+    ),
+    device: Device = typer.Option("auto", help="With --engine torch: where it computes (auto: a GPU if PyTorch sees one).",
+                                  rich_help_panel=TRAINING),
     skip_nonfinite: bool = typer.Option(False, "--skip-nonfinite", help="Skip a step whose loss or gradient is not finite, instead of stopping.", rich_help_panel=TRAINING),
     eval_every: int = typer.Option(
         DEFAULT.eval_every, min=1,
@@ -86,6 +95,15 @@ def train(
         temperature=temperature, skip_nonfinite=skip_nonfinite,
     )
     options["steps"], options["minutes"] = budget(steps, minutes, DEFAULT_STEPS)
+    on = dict(engine=engine.value, device=device.value)
+    if engine.value == "torch":
+        from rnntui.train.trainer import load_torch_engine
+
+        try:
+            load_torch_engine()
+        except TorchMissing as missing:  # an option this install cannot honour: a usage error
+            error_line(str(missing))
+            raise typer.Exit(2) from None
     if resume is not None:
         # Only what was said on the command line changes a resumed run.
         said = {k: v for k, v in options.items() if _given(ctx, k)}
@@ -93,16 +111,63 @@ def train(
             said["seq_len"] = options["seq_len"]
         if steps is not None or minutes is not None:  # a budget said replaces the saved one, both halves
             said["steps"], said["minutes"] = options["steps"], options["minutes"]
-        trainer = Trainer.resume(resume, workers=workers, **said)
-        if trainer.workers != trainer.resumed_from_workers:
-            typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
-                       f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
+    launched = _torchrun_ranks() if engine.value == "torch" else None
+    changes = said if resume is not None else options  # what every rank's job carries
+    if launched:
+        trainer, followers = _launched(launched, workers, _job(device.value, resume, changes)), None
+    elif engine.value == "torch" and (workers or 1) > 1:
+        trainer, followers = _ranks(workers, device.value, resume, changes)
+    elif resume is not None:
+        trainer, followers = Trainer.resume(resume, workers=workers, **on, **said), None
     else:
-        trainer = Trainer.from_config(TrainConfig(**options), workers=workers)
+        trainer, followers = Trainer.from_config(TrainConfig(**options), workers=workers, **on), None
+    if resume is not None and trainer.workers != trainer.resumed_from_workers:
+        typer.echo(f"note: resuming with {trainer.workers} worker(s) where {resume} was trained with "
+                   f"{trainer.resumed_from_workers}: the same run to float rounding, not to the last bit", err=True)
     try:
         _train(trainer, out, resume, log, quiet)
     finally:
         trainer.close()  # no worker process outlives the command, however it ends
+        if followers:
+            followers.close()
+
+
+def _job(device: str, resume: Optional[Path], options: dict) -> dict:
+    """What every rank builds its trainer from (ranks.build)."""
+    return {"device": device, **({"resume": str(resume), "changes": options} if resume is not None
+                                  else {"config": TrainConfig(**options).validated().to_json()})}
+
+
+def _torchrun_ranks():
+    from rnntui.train.ranks import launched_ranks
+
+    return launched_ranks()
+
+
+def _launched(ranks: tuple[int, int, str], workers: Optional[int], job: dict):
+    """Under torchrun: rank 0's trainer; any other rank follows it silently and ends the command."""
+    from rnntui.train.ranks import build, run_follower
+
+    if workers is not None and workers != ranks[1]:
+        error_line(f"--workers {workers} disagrees with torchrun's {ranks[1]} processes; leave it out")
+        raise typer.Exit(2)
+    if ranks[0] != 0:
+        raise typer.Exit(run_follower(job, ranks))
+    return build(job, ranks)
+
+
+def _ranks(workers: int, device: str, resume: Optional[Path], options: dict):
+    """Rank 0's trainer, and ranks 1..workers-1 started as followers that build the same one (ranks.py)."""
+    from rnntui.train.ranks import Followers, build, free_address
+
+    job = _job(device, resume, options)
+    address = free_address()
+    followers = Followers(job, workers, address)
+    try:
+        return build(job, (0, workers, address)), followers
+    except BaseException:
+        followers.close()
+        raise
 
 
 def _train(trainer, out: Optional[Path], resume: Optional[Path], log: Optional[Path], quiet: bool) -> None:

@@ -28,6 +28,9 @@ LARGEST = {
 SHAPE_FIELDS = ("cell", "hidden", "layers", "embed", "dtype")
 # Fields that fix which characters each step reads: an exact resume may not change them either.
 DATA_WALK_FIELDS = ("corpus", "seq_len", "batch", "val_frac", "seed")
+# Who takes the steps (not part of the config: a checkpoint resumes in either) and, on PyTorch, where.
+ENGINES = ("numpy", "torch")
+DEVICES = ("auto", "cpu", "cuda")
 # The step cap of a run given neither --steps nor --minutes.
 DEFAULT_STEPS = 1000
 

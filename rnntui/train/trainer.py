@@ -10,7 +10,10 @@ Everything that decides the next step (weights, optimizer slots, carried
 state, data cursor, dropout RNG, the worker count) is in the checkpoint, so a
 resumed run takes exactly the steps the uninterrupted run would have taken.
 With `workers` > 1 each step's gradient comes from worker processes, each a
-shard of the batch (parallel.py); the step is otherwise the same.
+shard of the batch (parallel.py); the step is otherwise the same. With
+`engine="torch"` PyTorch takes the steps (torch_engine.py) and the loop is the
+same: the NumPy model, brought up to date before each read, is evaluated,
+sampled and saved, so the checkpoint is the same and resumes in either engine.
 
 The work between steps stays a small share of a run whatever the corpus
 size: an evaluation reads a fixed, seeded subset of the validation split
@@ -37,10 +40,10 @@ from rnntui.engine.model import CharRNN
 from rnntui.engine.optim import all_finite, make_optimizer
 from rnntui.engine.shape import ModelShape, require_memory
 from rnntui.engine.step import chunk_gradient, train_step
-from rnntui.errors import TrainingError
+from rnntui.errors import TorchMissing, TrainingError
 from rnntui.train.checkpoint import Checkpoint, save_checkpoint
 from rnntui.train.checkpoint_schema import check_walk, load_resumable
-from rnntui.train.config import DATA_WALK_FIELDS, SHAPE_FIELDS, TrainConfig
+from rnntui.train.config import DATA_WALK_FIELDS, ENGINES, SHAPE_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
 from rnntui.train.parallel import ShardPool, default_workers
@@ -60,6 +63,17 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def load_torch_engine():
+    """The torch engine's module; importing it imports PyTorch, so only a run on it pays for that."""
+    try:
+        from rnntui.train import torch_engine
+    except ModuleNotFoundError as error:
+        if error.name != "torch":
+            raise
+        raise TorchMissing("--engine torch needs PyTorch, which is not installed: pip install 'rnntui[torch]'") from None
+    return torch_engine
+
+
 def recorded_workers(train_state: dict) -> int:
     """The worker count a checkpoint was trained with (1 before counts were recorded; the schema checked it)."""
     return train_state.get("workers", 1)
@@ -69,10 +83,22 @@ class Trainer(Run):
     SAVE_SECONDS = 60.0  # after the first, at most one checkpoint a minute at evaluations; the end of a run always writes one
 
     def __init__(self, config: TrainConfig, text: str, checkpoint: Checkpoint | None = None,
-                 workers: int | None = 1):
+                 workers: int | None = 1, engine: str = "numpy", device: str = "auto",
+                 ranks: tuple[int, int, str] | None = None):
         """`workers`: processes that share each step (parallel.py); None derives it from the
-        batch and the cores. The playground keeps the default, 1: one core stays with the screen."""
+        batch and the cores. The playground keeps the default, 1: one core stays with the screen.
+        `engine`: "numpy", or "torch" to take the steps on PyTorch on `device` (auto, cpu, cuda);
+        `ranks` (this rank, how many, rank 0's address): one of the processes that share a torch
+        step (ranks.py). Only rank 0, the leader, evaluates, samples and saves."""
         super().__init__()
+        if engine not in ENGINES:
+            raise TrainingError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        if engine == "torch":
+            world = ranks[1] if ranks else 1
+            if workers not in (None, world):
+                raise TrainingError(f"--engine torch with --workers {workers} needs that many ranks, not {world}")
+            workers = world
+            torch_engine = load_torch_engine()  # before any work: a missing PyTorch is said at once
         self.config = config.validated()
         self.text = text
         self.corpus_sha256 = text_digest(text)
@@ -89,9 +115,12 @@ class Trainer(Run):
         self.model = CharRNN(shape, dtype=np.dtype(config.dtype), seed=config.seed, forget_bias=config.forget_bias)
         self.workers = default_workers(self.batch) if workers is None else workers
         self.pool = None
-        if self.workers > 1:
+        if self.workers > 1 and engine == "numpy":
             self.pool = ShardPool(shape, config.dtype, self.batch, self.streams.seq_len, self.workers)
             self.model = self.pool.adopt(self.model)
+        elif self.workers > self.batch:  # torch ranks (torch_engine.py) split the streams as the pool would
+            raise TrainingError(f"--workers {self.workers} cannot split a batch of {self.batch} streams "
+                                f"(each rank needs one stream at least)")
         self.optimizer = make_optimizer(config.optimizer, self.model.flat, config.lr, config.momentum)
         self.rng = np.random.default_rng(config.seed)  # dropout only: sampling has its own, per step
         self.state = self.model.zero_state(self.batch)
@@ -111,17 +140,24 @@ class Trainer(Run):
             except BaseException:
                 self.close()
                 raise
+        # Steps on PyTorch, from the weights and slots above; None: the NumPy engine takes them.
+        self.leader = ranks is None or ranks[0] == 0
+        self.torch_steps = None
+        if engine == "torch":
+            self.torch_steps = torch_engine.TorchSteps(
+                self.model, self.optimizer, device, torch_engine.Ranks(*ranks) if ranks else None)
 
     # ----- construction -----------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: TrainConfig, workers: int | None = 1) -> Trainer:
-        """`workers` None: `rnntui train`'s default, from the batch and the cores."""
+    def from_config(cls, config: TrainConfig, workers: int | None = 1, **engine) -> Trainer:
+        """`workers` None: `rnntui train`'s default, from the batch and the cores; `engine`: engine=, device=."""
         config = config.validated()
-        return cls(config, load_corpus(config.corpus).text, workers=workers)
+        return cls(config, load_corpus(config.corpus).text, workers=workers, **engine)
 
     @classmethod
-    def resume(cls, path: str | Path, workers: int | None = 1, **changes) -> Trainer:
+    def resume(cls, path: str | Path, workers: int | None = 1, engine: str = "numpy", device: str = "auto",
+               ranks: tuple[int, int, str] | None = None, **changes) -> Trainer:
         """Continue from a checkpoint; shape options must agree with it, training options may change.
 
         `workers` None: `rnntui train`'s default, the checkpoint's count, which resumes bit for
@@ -142,7 +178,9 @@ class Trainer(Run):
         if text_digest(text) != ckpt.train_state.get("corpus_sha256"):
             raise TrainingError(f"corpus {saved.corpus!r} has changed since {path} was saved; cannot resume exactly")
         recorded = recorded_workers(ckpt.train_state)
-        trainer = cls(config, text, ckpt, workers=recorded if workers is None else workers)
+        if workers is None:
+            workers = (ranks[1] if ranks else 1) if engine == "torch" else recorded
+        trainer = cls(config, text, ckpt, workers=workers, engine=engine, device=device, ranks=ranks)
         trainer.resumed_from_workers = recorded
         try:
             check_walk(str(path), ckpt, trainer.batch, trainer.streams.chunks)
@@ -174,7 +212,15 @@ class Trainer(Run):
 
     # ----- checkpoints ------------------------------------------------------------------
 
+    def current_model(self) -> CharRNN:
+        """The NumPy model with the latest weights: a run on PyTorch copies them (and the
+        optimizer's slots) back only here, when something is about to read them."""
+        if self.torch_steps:
+            self.torch_steps.sync()
+        return self.model
+
     def to_checkpoint(self) -> Checkpoint:
+        self.current_model()
         tensors = {f"optim.{name}": slot for name, slot in self.optimizer.slots.items()}
         for k, layer in enumerate(self.state):
             for part, array in zip(("h", "c"), layer):
@@ -191,7 +237,7 @@ class Trainer(Run):
 
     def save(self, path: str | Path) -> None:
         """Write a checkpoint atomically; a model that is not finite is never written."""
-        if not all_finite(self.model.flat):
+        if not all_finite(self.current_model().flat):
             raise TrainingError("the model's weights are not finite; the checkpoint was not written")
         save_checkpoint(path, self.to_checkpoint())
         self.emit(CheckpointSaved(self.step, str(path)))
@@ -200,13 +246,15 @@ class Trainer(Run):
         """A copy of the current model that another thread may run while training goes on."""
         copy = CharRNN(self.model.shape, dtype=self.model.dtype)
         with self.between_steps():
-            copy.flat[...] = self.model.flat
+            copy.flat[...] = self.current_model().flat
         return copy
 
     def close(self) -> None:
-        """End the worker processes, if any; the model stays usable."""
+        """End the worker processes, if any, or leave the torch ranks' group; the model stays usable."""
         if self.pool:
             self.pool.close()
+        if self.torch_steps:
+            self.torch_steps.close()
 
     # ----- commands ---------------------------------------------------------------------
 
@@ -233,11 +281,15 @@ class Trainer(Run):
         cfg, model = self.config, self.model
         inputs, targets = self.streams.chunk(self.chunk)
         start = time.perf_counter()
-        if self.pool:
-            gradient = self.pool.gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+        if self.torch_steps:
+            outcome = self.torch_steps.step(inputs, targets, self.state, clip=cfg.clip, clip_value=cfg.clip_value,
+                                      dropout=cfg.dropout, rng=self.rng)
         else:
-            gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
-        outcome = train_step(model, self.optimizer, gradient, clip=cfg.clip, clip_value=cfg.clip_value)
+            if self.pool:
+                gradient = self.pool.gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+            else:
+                gradient = chunk_gradient(model, inputs, targets, self.state, dropout=cfg.dropout, rng=self.rng)
+            outcome = train_step(model, self.optimizer, gradient, clip=cfg.clip, clip_value=cfg.clip_value)
         if not outcome.applied and not cfg.skip_nonfinite:
             raise TrainingError(
                 f"the loss or gradient became non-finite at step {self.step + 1} (loss {outcome.loss}, "
@@ -271,15 +323,15 @@ class Trainer(Run):
             return None
         spans = None if full else self.val_subset
         # With workers, they read it side by side: the number is the same, sooner.
-        return split_loss(self.model, self.val_ids, batch=self.batch, seq_len=self.config.seq_len, spans=spans,
-                          terms=self.pool.terms if self.pool else None)[0]
+        return split_loss(self.current_model(), self.val_ids, batch=self.batch, seq_len=self.config.seq_len,
+                          spans=spans, terms=self.pool.terms if self.pool else None)[0]
 
     def sample(self, prompt: str = "", length: int | None = None, temperature: float | None = None) -> SampleReady:
         """A sample from the current model; its randomness depends only on the seed and the step."""
         rng = np.random.default_rng([self.config.seed, self.step])
         temperature = self.temperature if temperature is None else temperature
         ids = self.vocab.encode(prompt, unknown="skip")
-        pairs = list(generate(self.model, self.vocab, ids, length or self.config.sample_length, temperature, rng=rng))
+        pairs = list(generate(self.current_model(), self.vocab, ids, length or self.config.sample_length, temperature, rng=rng))
         return SampleReady(
             self.step, "".join(c for c, _ in pairs), temperature, tuple(p for _, p in pairs)
         )
@@ -304,23 +356,25 @@ class Trainer(Run):
         while True:
             one_step = self.handle_commands()
             reason = "stopped" if self.stopping else None if one_step else spent(self.step, cfg.steps, cfg.minutes, self.started)
-            if reason:
-                break
-            try:  # a step, or an evaluation the workers share, can fail (a worker lost, weights not finite)
+            try:  # a step, or an evaluation the workers share, can fail (a worker or a rank lost, weights not finite)
+                if self.torch_steps:
+                    reason = self.torch_steps.agree(reason)  # processes sharing the steps end together
+                if reason:
+                    break
                 self.emit(self.train_step())
                 # The last step's evaluation is the whole split's, below.
-                evaluating = self.step % cfg.eval_every == 0 and self.step != cfg.steps
+                evaluating = self.leader and self.step % cfg.eval_every == 0 and self.step != cfg.steps
                 if evaluating:
                     self.evaluate_now()
             except TrainingError as error:
                 return self._failed(error)
             if evaluating and self.checkpoint_path is not None and time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
                 self._checkpoint()
-            if cfg.sample_every and self.step % cfg.sample_every == 0:
+            if self.leader and cfg.sample_every and self.step % cfg.sample_every == 0:
                 self.emit(self.sample())
             if one_step:
                 self.paused = True
-        if reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
+        if self.leader and reason != "stopped" and self.step > first:  # a stop asked for now: the whole split would keep it waiting
             try:
                 self.evaluate_now(full=True)
             except TrainingError as error:
