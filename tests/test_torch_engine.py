@@ -108,6 +108,26 @@ def test_rnntui_train_on_torch_writes_a_checkpoint_that_sample_and_eval_read(tmp
     assert json.loads(evaluated.stdout)["loss_nats"] == pytest.approx(reported, rel=1e-5)
 
 
+@needs_torch
+async def test_a_torch_trained_checkpoint_opens_in_the_playground_and_explains(tmp_path):
+    from rnntui.tui.app import make_app
+
+    path = tmp_path / "m.safetensors"
+    trained = run("train", *TINY, "--corpus", "fables", "--steps", "6", "--engine", "torch", "--device", "cpu",
+                  "--out", path)
+    assert trained.exit_code == 0, trained.stderr
+    explained = run("explain", "--checkpoint", path, "--prompt", "The fox", "--json")
+    assert explained.exit_code == 0, explained.stderr
+    assert len(json.loads(explained.stdout)["positions"]) == 6
+    app = make_app(checkpoint=str(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 60
+        while app.trainer.step != 6 or not app.gates.quantities:  # the playground reads it as any other file
+            assert time.monotonic() < deadline, "the checkpoint never opened"
+            await pilot.pause(0.05)
+        assert app.trainer.config.corpus == "fables" and app.state == "paused"
+
+
 def child(code: str, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=120)
 
