@@ -95,17 +95,8 @@ async def browser() -> None:
                             if line.startswith("DevTools listening on "))
             async with aiohttp.ClientSession() as http, http.ws_connect(devtools, max_msg_size=0) as ws:
                 cdp = Browser(ws)
-                # A resize that reaches the server while it starts the visitor's app can stop that app
-                # (the page stays blank); a fresh tab gets a fresh app.
-                for attempt in range(3):
-                    page, target = await cdp.open(f"http://127.0.0.1:{port}/")
-                    try:
-                        await page.wait_for(r"Loss", "the playground", 30)
-                        break
-                    except AssertionError:
-                        if attempt == 2:
-                            raise
-                        await cdp.call("Target.closeTarget", targetId=target)
+                page, _ = await cdp.open(f"http://127.0.0.1:{port}/")
+                await page.wait_for(r"Loss", "the playground", 60)
                 await page.click_centre()
                 await page.press(" ", "Space", " ")  # space starts training
                 await page.wait_for(r"\bstep (?:[3-9]\d\d|\d{4,})\b", "300 steps of training", 300)

@@ -93,13 +93,13 @@ async def test_each_visitor_gets_an_app_of_their_own_and_a_waiting_room_past_the
 
         second, _ = await browser.open(f"http://127.0.0.1:{port}/")
         await second.wait_for(r"rnntui is full", "the waiting room")
-        apps = [c for c in children(process.pid) if "-m rnntui --corpus" in c]
+        apps = [c for c in children(process.pid) if "-m rnntui.web.visitor rnntui --corpus" in c]
         assert len(apps) == 1, apps
 
         await browser.call("Target.closeTarget", targetId=first_target)
         await second.wait_for(r"step 0\b", "the second visitor's own playground once the first left")
         deadline = time.monotonic() + DEADLINE
-        while len([c for c in children(process.pid) if "-m rnntui --corpus" in c]) != 1:
+        while len([c for c in children(process.pid) if "-m rnntui.web.visitor rnntui --corpus" in c]) != 1:
             assert time.monotonic() < deadline, children(process.pid)
             await asyncio.sleep(0.1)
         browser.reader.cancel()

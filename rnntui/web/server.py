@@ -69,11 +69,13 @@ class Seat:
 
 class ClassroomServer(Server):
     def __init__(self, corpus: str, host: str, port: int, max_visitors: int):
-        python = shlex.quote(sys.executable)
-        super().__init__(f"{python} -m rnntui --corpus {shlex.quote(corpus)}", host=host, port=port, title="rnntui")
+        # `exec`: the shell gives way to the app, whose parent is then this server; the visitor
+        # module ends the app if this server dies without stopping it (visitor.py).
+        visitor = f"exec {shlex.quote(sys.executable)} -m rnntui.web.visitor"
+        super().__init__(f"{visitor} rnntui --corpus {shlex.quote(corpus)}", host=host, port=port, title="rnntui")
         self.max_visitors = max_visitors
         self.places = asyncio.Semaphore(max_visitors)
-        self.waiting_command = f"{python} -m rnntui.tui.waiting_room {max_visitors}"
+        self.waiting_command = f"{visitor} rnntui.tui.waiting_room {max_visitors}"
 
     def serve(self, debug: bool = False) -> None:
         # Bind once first, so a taken port is said before the banner claims to be serving.
