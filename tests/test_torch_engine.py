@@ -271,3 +271,8 @@ def test_more_ranks_than_streams_is_refused_in_one_line_and_no_rank_is_left(tmp_
         "rnntui: error: --workers 3 cannot split a batch of 2 streams (each rank needs one stream at least)"
     ]
     assert not out.exists() and rank_processes() == {}
+
+
+def test_the_help_names_the_extra_to_install_as_it_is_typed():
+    shown = run("train", "--help").stdout
+    assert "'rnntui[torch]'" in shown  # a bracket the help's markup would otherwise swallow

@@ -65,7 +65,7 @@ def train(
         rich_help_panel=TRAINING,
     ),
     engine: Engine = typer.Option(
-        "numpy", help="Who takes the steps: rnntui's NumPy engine, or PyTorch (pip install 'rnntui[torch]'); "
+        "numpy", help="Who takes the steps: rnntui's NumPy engine, or PyTorch (pip install 'rnntui\\[torch]'); "
         "the checkpoint is the same and resumes in either.",
         rich_help_panel=TRAINING,
     ),
