@@ -84,8 +84,9 @@ def test_resume_refuses_a_different_shape_but_takes_a_new_learning_rate(tmp_path
 
 @pytest.mark.parametrize("option, value, saved", [
     ("--batch", "2", "4"), ("--seq-len", "8", "16"), ("--seed", "9", "0"), ("--corpus", "hello", "fables"),
+    ("--forget-bias", "2.0", "0.0"),
 ])
-def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tmp_path, option, value, saved):
+def test_resume_refuses_a_different_data_walk_or_start_and_leaves_the_checkpoint_alone(tmp_path, option, value, saved):
     path = five_steps_on_fables(tmp_path)
     before = path.read_bytes()
     refused = run("train", "--resume", path, option, value, "--steps", "10")
@@ -95,6 +96,26 @@ def test_resume_refuses_a_different_data_walk_and_leaves_the_checkpoint_alone(tm
     assert path.read_bytes() == before
     again = run("train", "--resume", path, option, saved, "--steps", "6", "-q")  # the same value is no change
     assert again.exit_code == 0, again.stderr
+
+
+def forget_gate_bias(path) -> np.ndarray:
+    """b_ih + b_hh of the forget gate (PyTorch's order: i, f, g, o) of an LSTM checkpoint's first layer."""
+    params = load_checkpoint(path).params
+    H = params["rnn.weight_hh_l0"].shape[1]
+    return (params["rnn.bias_ih_l0"] + params["rnn.bias_hh_l0"])[H:2 * H]
+
+
+def test_forget_bias_sets_the_lstm_start_and_defaults_to_pytorchs(tmp_path):
+    default, raised = tmp_path / "default.safetensors", tmp_path / "raised.safetensors"
+    for path, extra in ((default, ()), (raised, ("--forget-bias", "3"))):
+        result = run("train", *TINY, "--cell", "lstm", "--corpus", "fables", "--steps", "1", "--lr", "1e-4",
+                     "--out", path, "-q", *extra)
+        assert result.exit_code == 0, result.stderr
+    H = load_checkpoint(default).params["rnn.weight_hh_l0"].shape[1]
+    # PyTorch's start: both biases uniform in +-1/sqrt(H); one step of lr 1e-4 moves each by 1e-4 at most
+    assert np.abs(forget_gate_bias(default)).max() <= 2 / np.sqrt(H) + 1e-3
+    assert np.allclose(forget_gate_bias(raised), 3.0, atol=1e-3)
+    assert load_checkpoint(raised).config["forget_bias"] == 3.0
 
 
 def test_resume_names_full_bptt_as_the_user_would_type_it(tmp_path):

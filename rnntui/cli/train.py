@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from rnntui.cli.common import (
-    TEMPERATURE_HELP, app, error_line, fraction, non_negative, note_line, positive,
+    TEMPERATURE_HELP, app, error_line, finite, fraction, non_negative, note_line, positive,
 )
 from rnntui.cli.choices import DATA, MODEL, OUTPUT, TRAINING, Bptt, Cell, Device, Dtype, Engine, Optimizer
 from rnntui.cli.progress import JsonLog, ProgressView
@@ -33,6 +33,11 @@ def train(
     layers: int = typer.Option(DEFAULT.layers, min=1, max=MAX_LAYERS, help="Stacked recurrent layers.", rich_help_panel=MODEL),
     embed: int = typer.Option(DEFAULT.embed, min=1, max=MAX_UNITS, help="Embedding size.", rich_help_panel=MODEL),
     dropout: float = typer.Option(DEFAULT.dropout, callback=fraction, help="Dropout between layers.", rich_help_panel=MODEL),
+    forget_bias: float = typer.Option(
+        DEFAULT.forget_bias, callback=finite,
+        help="The LSTM's forget-gate bias at start (0: PyTorch's initialisation; 1 or more keeps memories longer early on).",
+        rich_help_panel=MODEL,
+    ),
     dtype: Dtype = typer.Option(DEFAULT.dtype, help="The model computes in this precision.", rich_help_panel=MODEL),
     corpus: str = typer.Option(DEFAULT.corpus, help="Corpus name (see `rnntui corpora`) or path of a UTF-8 text file.", rich_help_panel=DATA),
     seed: int = typer.Option(DEFAULT.seed, min=0, help="Fixes initialisation, dropout and samples.", rich_help_panel=DATA),
@@ -91,6 +96,7 @@ def train(
         corpus=corpus, cell=cell.value, hidden=hidden, layers=layers, embed=embed,
         seq_len=0 if bptt.value == "full" else seq_len, batch=batch, lr=lr,
         optimizer=optimizer.value, momentum=momentum, clip=clip, clip_value=clip_value, dropout=dropout,
+        forget_bias=forget_bias,
         dtype=dtype.value, seed=seed, val_frac=val_frac, eval_every=eval_every, sample_every=sample_every,
         temperature=temperature, skip_nonfinite=skip_nonfinite,
     )

@@ -34,6 +34,7 @@ the run ends (`agree`), so that no rank waits for a step the others never take.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 from dataclasses import dataclass
@@ -106,6 +107,12 @@ def join(ranks: Ranks, device: torch.device) -> None:
 
 def leave() -> None:
     if torch.distributed.is_initialized():
+        # Every rank leaves together. A follower that tore its group down and exited while rank 0
+        # still evaluated and saved died at exit on busy cores ("terminate called without an active
+        # exception", SIGABRT, about one run in four under load): a thread of its group still
+        # waited on rank 0. A lost rank 0 makes the barrier fail at once, and the group goes anyway.
+        with contextlib.suppress(RuntimeError):
+            torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 

@@ -43,7 +43,7 @@ from rnntui.engine.step import chunk_gradient, train_step
 from rnntui.errors import TorchMissing, TrainingError
 from rnntui.train.checkpoint import Checkpoint, save_checkpoint
 from rnntui.train.checkpoint_schema import check_walk, load_resumable
-from rnntui.train.config import DATA_WALK_FIELDS, ENGINES, SHAPE_FIELDS, TrainConfig
+from rnntui.train.config import DATA_WALK_FIELDS, ENGINES, SHAPE_FIELDS, START_FIELDS, TrainConfig
 from rnntui.train.events import CheckpointSaved, EvalDone, Failed, Finished, SampleReady, StepDone
 from rnntui.train.history import History
 from rnntui.train.parallel import ShardPool, default_workers
@@ -166,9 +166,10 @@ class Trainer(Run):
         """
         ckpt = load_resumable(path)  # refuses a partial or damaged state before anything is built
         saved = TrainConfig.from_json(ckpt.config)
-        for name in SHAPE_FIELDS + DATA_WALK_FIELDS:
+        for name in SHAPE_FIELDS + DATA_WALK_FIELDS + START_FIELDS:
             if name in changes and changes[name] != getattr(saved, name):
-                keeps = "its shape" if name in SHAPE_FIELDS else "the data walk it was on, so that it goes on exactly"
+                keeps = ("its shape" if name in SHAPE_FIELDS else "the weights it has" if name in START_FIELDS
+                         else "the data walk it was on, so that it goes on exactly")
                 raise TrainingError(
                     f"{_as_option(name, changes[name])} disagrees with the checkpoint's "
                     f"{_as_option(name, getattr(saved, name))}; a resumed run keeps {keeps}"
