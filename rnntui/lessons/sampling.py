@@ -24,6 +24,7 @@ CORPUS = "fables"
 CONFIG = TrainConfig(
     corpus=CORPUS, cell="lstm", hidden=48, embed=16, seq_len=32, batch=16, lr=1e-2, val_frac=0.0,
     steps=10**9, eval_every=10**9, sample_every=10**9,
+    forget_bias=1.0,  # as measured above
 )
 TRAIN_STEPS = 300
 PROMPT = "The "
