@@ -1,6 +1,9 @@
 """Where a training step's time goes, by section (cProfile cannot see inside NumPy).
 
-    python benchmarks/profile_engine.py [--cell lstm] [--config a] [--dtype float32] [--steps 20]
+    python benchmarks/profile_engine.py [--cell lstm] [--config a] [--dtype float32] [--steps 20] [--batch B]
+
+`--batch` replaces the config's batch: `--batch 16` at (a) is one worker's shard of
+`rnntui train --workers 2` (run it with OPENBLAS_NUM_THREADS=1, as a worker runs).
 
 Sections: the cells' time loops (forward, backward), the rest of forward
 (input projections, head, softmax) and of backward (head and weight-gradient
@@ -41,8 +44,9 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--vocab", type=int, default=None)
+    parser.add_argument("--batch", type=int, default=None, help="streams per step instead of the config's")
     args = parser.parse_args()
-    cfg = CONFIGS[args.config]
+    cfg = dict(CONFIGS[args.config], **({"batch": args.batch} if args.batch else {}))
     ids, V = load_tokens(args.vocab)
     chunk = streams(ids, cfg["batch"], cfg["seq"])
     model = CharRNN(ModelShape(args.cell, V, EMBED, cfg["hidden"], cfg["layers"]), dtype=np.dtype(args.dtype))

@@ -49,6 +49,34 @@ def test_gradients_on_the_paths_large_shapes_take(cell, block_steps, monkeypatch
     assert max(worst.values()) < 1e-6, worst
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("per_gate", [False, True])
+def test_held_weights_copy_w_hh_once_and_let_go(cell, per_gate, monkeypatch):
+    """A character at a time under weights_held: the same values as one pass; the loop's copy of
+    W_hh is made once (a change made inside is not seen: the caller promised none), and after
+    leaving, every pass reads the weights as they are."""
+    if per_gate:
+        monkeypatch.setattr(cells, "PER_GATE_PRODUCT_MIN", 0)
+    model = CharRNN(ModelShape(cell, 6, 4, 5, 2), dtype=np.float64, seed=1)
+    tokens = np.random.default_rng(1).integers(0, 6, (1, 9))
+    whole = model.forward(tokens, logits=True).logits[0]
+    W_hh = model.params["rnn.weight_hh_l1"]
+    with model.weights_held():
+        state, stepped = None, []
+        for t in range(tokens.shape[1]):
+            result = model.forward(tokens[:, t:t + 1], state=state, logits=True)
+            stepped.append(result.logits[0, 0])
+            state = result.state
+        assert np.allclose(np.array(stepped), whole, rtol=0, atol=1e-12)
+        W_hh *= 0.5  # breaks the promise, to show what is held
+        assert np.array_equal(model.forward(tokens, logits=True).logits[0], whole)
+    changed = model.forward(tokens, logits=True).logits[0]
+    fresh = CharRNN(ModelShape(cell, 6, 4, 5, 2), dtype=np.float64, seed=1)
+    fresh.flat[...] = model.flat
+    assert not np.allclose(changed, whole)
+    assert np.array_equal(changed, fresh.forward(tokens, logits=True).logits[0])
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + math.exp(-x))
 

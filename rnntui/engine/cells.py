@@ -101,6 +101,9 @@ class Cell:
         self.H = hidden_size
         self.G = len(GATE_NAMES[self.kind])
         self.ws = Workspace()
+        # The loop's copies of W_hh made while the model's weights are held (CharRNN.weights_held),
+        # by name; None when they are not held, and every pass makes its own.
+        self.held: set[str] | None = None
 
     def fold_bias(self, b_ih: np.ndarray, b_hh: np.ndarray) -> np.ndarray:
         """The bias added to the input projection. All cells but the GRU can add both biases there."""
@@ -119,11 +122,20 @@ class Cell:
         hs[0] = h0
         return hs
 
+    def _loop_weights(self, name: str, shape: tuple[int, ...], dtype, fill) -> np.ndarray:
+        """The workspace array `name`, made from W_hh by `fill(array)` for the forward loop: at
+        every pass, or once while the weights are held. A sampler's passes are one step each, and
+        this copy of the weights cost more than the step (120 of 230 us a character at H=128)."""
+        W = self.ws.get(name, shape, dtype)
+        if self.held is None or name not in self.held:
+            fill(W)
+            if self.held is not None:
+                self.held.add(name)
+        return W
+
     def _transposed(self, W_hh: np.ndarray) -> np.ndarray:
         """A contiguous copy of W_hh^T, for the forward loop's h @ W_hh^T."""
-        W_hhT = self.ws.get("W_hhT", W_hh.shape[::-1], W_hh.dtype)
-        W_hhT[...] = W_hh.T
-        return W_hhT
+        return self._loop_weights("W_hhT", W_hh.shape[::-1], W_hh.dtype, lambda W: np.copyto(W, W_hh.T))
 
     def _block_steps(self, B: int, dtype) -> int:
         """Steps whose gates fill about FACTOR_BLOCK_BYTES: the backward factors of such a block are
@@ -142,12 +154,12 @@ class Cell:
         G, H, dtype = self.G, self.H, W_hh.dtype
         scale = np.array(gate_scale[:G], dtype)
         if B * G * H * H < PER_GATE_PRODUCT_MIN:
-            W = self.ws.get("W_hhT", (H, G * H), dtype)
-            np.multiply(W_hh.T.reshape(H, G, H), scale[:, None], out=W.reshape(H, G, H))
+            W = self._loop_weights("W_hhT", (H, G * H), dtype, lambda W: np.multiply(
+                W_hh.T.reshape(H, G, H), scale[:, None], out=W.reshape(H, G, H)))
             out = self.ws.get("hW", (B, G * H), dtype)
             return np.dot, W, out, out.reshape(B, G, H)
-        W = self.ws.get("W_hhT_gates", (G, H, H), dtype)
-        np.multiply(W_hh.reshape(G, H, H).transpose(0, 2, 1), scale[:, None, None], out=W)
+        W = self._loop_weights("W_hhT_gates", (G, H, H), dtype, lambda W: np.multiply(
+            W_hh.reshape(G, H, H).transpose(0, 2, 1), scale[:, None, None], out=W))
         out = self.ws.get("hW_gates", (G, B, H), dtype)
         return np.matmul, W, out, out.transpose(1, 0, 2)
 

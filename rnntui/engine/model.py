@@ -20,6 +20,7 @@ one to them.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,19 @@ class CharRNN:
     def load_params(self, params: dict[str, np.ndarray]) -> None:
         for name, p in self.params.items():
             p[...] = params[name]
+
+    @contextlib.contextmanager
+    def weights_held(self):
+        """Within: the caller promises the weights do not change, so the copies of them that every
+        forward pass makes for its loop are made once, by the first. For many short passes over
+        one model (drawing text a character at a time); leaving lets every pass make its own again."""
+        for cell in self.cells:
+            cell.held = set()
+        try:
+            yield self
+        finally:
+            for cell in self.cells:
+                cell.held = None
 
     def zero_state(self, batch: int) -> State:
         return [cell.zero_state(batch, self.dtype) for cell in self.cells]

@@ -46,14 +46,15 @@ def generate(
     ids = np.asarray(prompt_ids, dtype=np.int64)
     if ids.size == 0:
         ids = np.array([rng.integers(vocab.size)])
-    primed = model.forward(ids[None, :], logits=True)
-    logits, state = primed.logits[0, -1], primed.state
-    for _ in range(length):
-        p = next_distribution(logits, temperature, top_k)
-        token = int(rng.choice(len(p), p=p)) if temperature >= GREEDY_BELOW else int(np.argmax(p))
-        yield vocab.chars[token], float(softmax(logits)[token])
-        step = model.forward(np.array([[token]]), state=state, logits=True)
-        logits, state = step.logits[0, -1], step.state
+    with model.weights_held():  # a pass a character: its loop's copy of the weights is made once
+        primed = model.forward(ids[None, :], logits=True)
+        logits, state = primed.logits[0, -1], primed.state
+        for _ in range(length):
+            p = next_distribution(logits, temperature, top_k)
+            token = int(rng.choice(len(p), p=p)) if temperature >= GREEDY_BELOW else int(np.argmax(p))
+            yield vocab.chars[token], float(softmax(logits)[token])
+            step = model.forward(np.array([[token]]), state=state, logits=True)
+            logits, state = step.logits[0, -1], step.state
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
