@@ -100,8 +100,10 @@ def main() -> None:
     end = "whole validation split (end)"
     for label, parts, total in (("wall", seconds, wall), ("CPU", cpu, wall_cpu))[:2 if alone else 1]:
         outside = total - parts["training steps"]
+        first = parts["start (corpus, model, workers)"]
         print(f"\noutside training steps ({label} time): {outside / total:.2%} of the run "
-              f"({(outside - parts[end]) / total:.2%} between steps, {parts[end] / total:.2%} at the end)", end="")
+              f"({first / total:.2%} at the start, {(outside - first - parts[end]) / total:.2%} between steps, "
+              f"{parts[end] / total:.2%} at the end)", end="")
     print()
 
 
