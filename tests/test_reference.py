@@ -196,6 +196,33 @@ def test_fast_engine_in_float32_is_near_the_reference(cell, fold):
     assert max(worst.values()) < FLOAT32_TOL, {k: v for k, v in worst.items() if v >= FLOAT32_TOL}
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_lstm_gates_are_exact_and_silent(dtype):
+    """Pre-activations in the thousands: e^-x overflows inside the LSTM's gate pass, which is exact
+    there (1 / (1 + inf) = 0), so the forward values equal the reference's and nothing warns.
+    (The backward of so saturated a model amplifies rounding past the tolerances above either way.)"""
+    model64, batch, dstate = problem("lstm", 2, True, True)
+    for name, p in model64.params.items():
+        if name.startswith("rnn.weight"):
+            p *= 2000.0
+    model = CharRNN(model64.shape, dtype=dtype)
+    model.load_params(model64.params)
+    state = [tuple(a.astype(dtype) for a in layer) for layer in batch["state"]]
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):  # what NumPy warns of
+        model.forward(batch["inputs"], batch["targets"], batch["mask"], state)
+    gates = model.cells[0].acts
+    with np.errstate(over="ignore"):  # the reference's sigmoid, 1 / (1 + e^-x), overflows the same way
+        pairs = fast_and_reference(model, batch, dstate)
+    assert all(np.isfinite(fast).all() for fast, _ in pairs.values())
+    sigmoids, g = gates[:, :, [0, 1, 3]], gates[:, :, 2]
+    assert sigmoids.min() == 0.0 and sigmoids.max() == 1.0  # e^-x overflowed, and e^-x vanished beside 1
+    assert g.min() == -1.0 and g.max() == 1.0
+    if dtype == np.float64:  # in float32 the pre-activations themselves, in the thousands, round at 1e-4
+        forward = {k: v for k, v in pairs.items() if k.split()[0] in ("loss", "logits", "trace", "final")}
+        worst = deviations(forward)
+        assert max(worst.values()) < FLOAT64_TOL, {k: v for k, v in worst.items() if v >= FLOAT64_TOL}
+
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_a_small_error_in_one_weight_fails_every_comparison(cell):
     """The tolerance is tight: were the fast engine's W_hh off by 1e-6 in one entry of the first
